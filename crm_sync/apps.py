@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrmSyncConfig(AppConfig):
+    name = "crm_sync"
+    verbose_name = "Zoho CRM sync"
