@@ -30,7 +30,9 @@ MARKETPLACES: dict[str, Marketplace] = {
         Marketplace("ATVPDKIKX0DER", "US", "Amazon.com", _NA_COM, "na"),
         Marketplace("A2Q3Y263D00KWC", "BR", "Amazon.com.br", _NA_COM, "na"),
         Marketplace("A2EUQ1WTGCTBG2", "CA", "Amazon.ca", "https://mws.amazonservices.ca", "na"),
-        Marketplace("A1AM78C64UM0Y8", "MX", "Amazon.com.mx", "https://mws.amazonservices.com.mx", "na"),
+        Marketplace(
+            "A1AM78C64UM0Y8", "MX", "Amazon.com.mx", "https://mws.amazonservices.com.mx", "na"
+        ),
         Marketplace("A2VIGQ35RCS4UG", "AE", "Amazon.ae", "https://mws.amazonservices.ae", "eu"),
         Marketplace("A1PA6795UKMFR9", "DE", "Amazon.de", _EU, "eu"),
         Marketplace("ARBP9OOSHTCHU", "EG", "Amazon.eg", _EU, "eu"),
@@ -46,7 +48,9 @@ MARKETPLACES: dict[str, Marketplace] = {
         Marketplace("A33AVAJ2PDY3EV", "TR", "Amazon.com.tr", _EU, "eu"),
         Marketplace("A21TJRUUN4KGV", "IN", "Amazon.in", "https://mws.amazonservices.in", "eu"),
         Marketplace("A19VAU5U5O7RUS", "SG", "Amazon.sg", "https://mws-fe.amazonservices.com", "fe"),
-        Marketplace("A39IBJ37TRP1C6", "AU", "Amazon.com.au", "https://mws.amazonservices.com.au", "fe"),
+        Marketplace(
+            "A39IBJ37TRP1C6", "AU", "Amazon.com.au", "https://mws.amazonservices.com.au", "fe"
+        ),
         Marketplace("A1VC38T7YXB528", "JP", "Amazon.co.jp", "https://mws.amazonservices.jp", "fe"),
     ]
 }

@@ -11,7 +11,8 @@ _REQUIRED = ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DATABASE_URL", "ALLOWED_HOS
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
-        "Production settings need these environment variables: " + ", ".join(_missing)
+        "Production settings need these environment variables: "
+        + ", ".join(_missing)
         + ". See the configuration table in README.md."
     )
 
