@@ -20,7 +20,7 @@ _LWA_CLIENT_ID = re.compile(r"^amzn1\.application-oa2-client\.[0-9a-z]{8,64}$")
 _LWA_REFRESH_TOKEN = re.compile(r"^Atzr\|\S{8,2048}$")
 
 
-class CredentialsInvalid(Exception):
+class CredentialsInvalidError(Exception):
     """``errors`` maps a field name to what is wrong with it."""
 
     def __init__(self, errors: Mapping[str, str]) -> None:
@@ -99,7 +99,7 @@ def _check(
 def clean_credentials(
     data: Mapping[str, str], *, kind: str, has_stored_secrets: bool
 ) -> CredentialsInput:
-    """Trim and check every field; raise CredentialsInvalid listing all problems at once."""
+    """Trim and check every field; raise CredentialsInvalidError listing all problems at once."""
 
     def get(name: str) -> str:
         return (data.get(name) or "").strip()
@@ -166,7 +166,7 @@ def clean_credentials(
                 "An LWA client id looks like amzn1.application-oa2-client.…",
             )
     else:
-        raise CredentialsInvalid({"kind": f"Unknown connection kind {kind!r}."})
+        raise CredentialsInvalidError({"kind": f"Unknown connection kind {kind!r}."})
 
     for name, (label, pattern, message) in required.items():
         value = get(name)
@@ -179,7 +179,7 @@ def clean_credentials(
         secrets[name] = value
 
     if errors:
-        raise CredentialsInvalid(errors)
+        raise CredentialsInvalidError(errors)
     return CredentialsInput(
         kind=kind,
         seller_id=seller_id,

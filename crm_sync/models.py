@@ -82,6 +82,9 @@ class ZohoLink(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.module} {self.amazon_key} → {self.zoho_id}"
+
 
 class AmazonOrderState(models.Model):
     """What we last saw of an order, to fetch items only for new or changed orders."""
@@ -104,6 +107,9 @@ class AmazonOrderState(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.amazon_order_id} {self.order_status}"
+
 
 class SyncCursor(models.Model):
     """Where each job resumes: the last window end Amazon confirmed, per marketplace group."""
@@ -122,6 +128,9 @@ class SyncCursor(models.Model):
                 fields=["tenant", "schedule", "marketplace_key"], name="one_cursor_per_job"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} {self.marketplace_key} @ {self.watermark:%Y-%m-%d %H:%M}"
 
 
 class TenantSchedule(models.Model):
@@ -163,3 +172,6 @@ class ManualRunSlot(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(slot__in=[1, 2]), name="two_slots_a_day"),
         ]
+
+    def __str__(self) -> str:
+        return f"Run Now {self.slot}/2 of {self.schedule} on {self.local_date}"

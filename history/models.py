@@ -108,3 +108,6 @@ class OrderEvent(models.Model):
                 name="one_event_per_change",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amazon_order_id} {self.action} {self.old_status}→{self.new_status}"

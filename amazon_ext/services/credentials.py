@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from amazon_ext.models import AmazonCredentials, Tenant
-from amazon_ext.validation import CredentialsInput, CredentialsInvalid, clean_credentials
+from amazon_ext.validation import CredentialsInput, CredentialsInvalidError, clean_credentials
 
 SECRET_FIELDS = (
     "access_key",
@@ -18,7 +18,7 @@ SECRET_FIELDS = (
     "lwa_refresh_token",
 )
 
-# Called with the would-be credentials before anything is saved; raises CredentialsInvalid
+# Called with the would-be credentials before anything is saved; raises CredentialsInvalidError
 # (e.g. after asking Amazon with ListMarketplaceParticipations).
 Verifier = Callable[[AmazonCredentials], None]
 
@@ -71,7 +71,7 @@ def credentials_as_form_initial(*, credentials: AmazonCredentials | None) -> dic
 
 
 __all__ = [
-    "CredentialsInvalid",
+    "CredentialsInvalidError",
     "credentials_as_form_initial",
     "credentials_for",
     "credentials_save",
