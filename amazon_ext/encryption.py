@@ -117,10 +117,30 @@ class Secret:
         return hash(self._ciphertext)
 
 
+class _SecretDescriptor:
+    """Wraps plaintext assigned to the attribute into a Secret at once, so an unsaved
+    instance never holds the plaintext in a printable attribute."""
+
+    def __init__(self, field: EncryptedSecretField) -> None:
+        self.field = field
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return instance.__dict__.get(self.field.attname, "")
+
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.field.attname] = self.field.to_python(value)
+
+
 class EncryptedSecretField(models.TextField):
     """A text column holding Fernet ciphertext; the Python value is a ``Secret`` (or "")."""
 
     description = "An encrypted secret"
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
+        setattr(cls, self.attname, _SecretDescriptor(self))
 
     def from_db_value(self, value, expression, connection):
         if value in (None, ""):

@@ -1,0 +1,72 @@
+"""Operator admin. Secrets show masked; they can be replaced, never read back."""
+
+from django import forms
+from django.contrib import admin
+
+from amazon_ext.models import AmazonCredentials, Membership, Tenant
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "install_scope", "super_admin_email", "installed_at"]
+    search_fields = ["name", "super_admin_email"]
+    inlines = [MembershipInline]
+
+
+class AmazonCredentialsAdminForm(forms.ModelForm):
+    """Secret fields are write-only: blank keeps the stored value."""
+
+    secret_fields = [
+        "access_key",
+        "secret_key",
+        "mws_auth_token",
+        "lwa_client_secret",
+        "lwa_refresh_token",
+    ]
+    access_key = forms.CharField(required=False, widget=forms.PasswordInput)
+    secret_key = forms.CharField(required=False, widget=forms.PasswordInput)
+    mws_auth_token = forms.CharField(required=False, widget=forms.PasswordInput)
+    lwa_client_secret = forms.CharField(required=False, widget=forms.PasswordInput)
+    lwa_refresh_token = forms.CharField(required=False, widget=forms.PasswordInput)
+
+    class Meta:
+        model = AmazonCredentials
+        fields = ["tenant", "kind", "seller_id", "marketplace_ids", "lwa_client_id"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.secret_fields:
+            current = getattr(self.instance, name, "") if self.instance.pk else ""
+            self.fields[
+                name
+            ].help_text = (
+                f"Stored: {current.masked if current else 'none'}. Leave blank to keep it."
+            )
+            self.initial.pop(name, None)
+
+    def save(self, commit: bool = True):
+        instance = super().save(commit=False)
+        for name in self.secret_fields:
+            value = (self.cleaned_data.get(name) or "").strip()
+            if value:
+                setattr(instance, name, value)
+        if commit:
+            instance.save()
+        return instance
+
+
+@admin.register(AmazonCredentials)
+class AmazonCredentialsAdmin(admin.ModelAdmin):
+    form = AmazonCredentialsAdminForm
+    list_display = ["tenant", "kind", "seller_id", "masked_access_key", "verified_at"]
+    readonly_fields = ["verified_at", "updated_at"]
+
+    @admin.display(description="AWS Access Key")
+    def masked_access_key(self, obj: AmazonCredentials) -> str:
+        return obj.access_key.masked if obj.access_key else "—"
