@@ -1,0 +1,173 @@
+"""Custom-field setup: the fields the manual (sections 2.2–2.4) says the extension creates.
+
+Zoho generates each field's API name from its label, but an org that once had a field of that
+name gets another (``ASIN_No1``), so the names are always read back and stored per tenant in
+``ZohoConnection.field_api_names``, keyed by the manual's labels. Fields that already exist
+(same label, any case) are reused, so running setup again creates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from crm_sync.models import ZohoConnection
+from crm_sync.zoho.client import ZohoClient
+from crm_sync.zoho.errors import ZohoFieldSetupError
+
+log = logging.getLogger(__name__)
+
+# Module API name → the manual's labels, in the manual's order.
+MANUAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "Products": ("ASIN No", "Currency Code"),
+    "Sales_Orders": ("Order Type", "Amazon Order Status", "Sales Channel", "Amazon Order ID"),
+    "Contacts": ("Buyer Name", "Amazon Order ID", "Amazon Buyer Email"),
+}
+# The field each module's upserts key on; it must be unique ("Do not allow duplicates").
+KEY_FIELDS: dict[str, str] = {
+    "Products": "ASIN No",
+    "Sales_Orders": "Amazon Order ID",
+    "Contacts": "Amazon Buyer Email",
+}
+TEXT_LENGTH = 255  # Zoho's maximum for a single-line text field
+UNIQUE_FIELDS_PER_MODULE = 2  # Zoho's limit
+CREATE_ROUTE = "POST /settings/fields"
+
+
+def _is_unique(meta: dict) -> bool:
+    unique = meta.get("unique")
+    return unique is True or (isinstance(unique, dict) and bool(unique))
+
+
+def _spec(label: str, *, unique: bool) -> dict:
+    spec: dict = {"field_label": label, "data_type": "text", "length": TEXT_LENGTH}
+    if unique:
+        spec["unique"] = {"case_sensitive": False}
+    return spec
+
+
+def _setup_module(client: ZohoClient, module: str, labels: tuple[str, ...], report: dict) -> dict:
+    """Create ``module``'s missing fields; return {label: api_name} for those found."""
+    existing = client.fields(module)
+    by_label = {str(f.get("field_label", "")).casefold(): f for f in existing}
+    unique_used = sum(_is_unique(f) for f in existing)
+    key = KEY_FIELDS.get(module)
+
+    specs = []
+    for label in labels:
+        if label.casefold() in by_label:
+            report["reused"].setdefault(module, []).append(label)
+            meta = by_label[label.casefold()]
+            if meta.get("data_type") not in (None, "text"):
+                report["warnings"].append(
+                    f"{module} field {label!r} exists as {meta.get('data_type')}, not text."
+                )
+            continue
+        want_unique = label == key and unique_used < UNIQUE_FIELDS_PER_MODULE
+        unique_used += want_unique
+        specs.append(_spec(label, unique=want_unique))
+
+    created_ids: dict[str, str] = {}
+    if specs:
+        outcomes = client.create_fields(module, specs)
+        retry = []
+        for spec, outcome in zip(specs, outcomes, strict=True):
+            label = spec["field_label"]
+            details = outcome.get("details") or {}
+            if outcome.get("status") == "success" and details.get("id"):
+                created_ids[label] = str(details["id"])
+            elif spec.get("unique") and outcome.get("code") == "LIMIT_EXCEEDED":
+                retry.append(_spec(label, unique=False))  # edition allows fewer unique fields
+            elif outcome.get("code") == "DUPLICATE_DATA":
+                pass  # created meanwhile (or hidden from the list); the re-read finds it
+            else:
+                report["errors"].append(
+                    f"{module} field {label!r}: {outcome.get('code')} {outcome.get('message')}"
+                )
+        if retry:
+            for spec, outcome in zip(retry, client.create_fields(module, retry), strict=True):
+                details = outcome.get("details") or {}
+                if outcome.get("status") == "success" and details.get("id"):
+                    created_ids[spec["field_label"]] = str(details["id"])
+                else:
+                    report["errors"].append(
+                        f"{module} field {spec['field_label']!r}: "
+                        f"{outcome.get('code')} {outcome.get('message')}"
+                    )
+        report["created"][module] = sorted(created_ids, key=labels.index)
+        # Read the generated names back; never derive them from the label.
+        existing = client.fields(module)
+        by_label = {str(f.get("field_label", "")).casefold(): f for f in existing}
+
+    by_id = {str(f.get("id")): f for f in existing if f.get("id")}
+    names: dict[str, str] = {}
+    for label in labels:
+        meta = by_id.get(created_ids.get(label, "")) or by_label.get(label.casefold())
+        if meta is None and label in created_ids:
+            meta = client.field(module, created_ids[label])
+        if meta and meta.get("api_name"):
+            names[label] = str(meta["api_name"])
+            if label == key:
+                report["key_fields"][module] = {
+                    "label": label,
+                    "api_name": names[label],
+                    "unique": _is_unique(meta),
+                }
+        elif not any(label in e for e in report["errors"]):
+            report["errors"].append(f"{module} field {label!r} could not be read back.")
+    return names
+
+
+def fields_setup(*, connection: ZohoConnection, client: ZohoClient | None = None) -> dict:
+    """Create the manual's custom fields where missing and store their API names.
+
+    Returns a report: ``created``/``reused`` labels per module, ``key_fields`` (API name and
+    whether it is unique), ``create_calls``, ``warnings``, ``errors`` and ``api_names``.
+    Raises ``ZohoFieldSetupError`` (with the report) when a field is missing or a key field
+    is not unique, because the sync upserts on those and would create duplicates.
+    """
+    client = client or ZohoClient(connection)
+    report: dict = {
+        "created": {},
+        "reused": {},
+        "key_fields": {},
+        "create_calls": 0,
+        "warnings": [],
+        "errors": [],
+        "api_names": {},
+    }
+    calls_before = client.stats[CREATE_ROUTE]
+    for module, labels in MANUAL_FIELDS.items():
+        report["api_names"][module] = _setup_module(client, module, labels, report)
+    report["create_calls"] = client.stats[CREATE_ROUTE] - calls_before
+
+    not_unique = [
+        f"{module} “{info['label']}”"
+        for module, info in report["key_fields"].items()
+        if not info["unique"]
+    ]
+    connection.field_api_names = report["api_names"]
+    complete = not report["errors"] and not not_unique
+    connection.fields_ready_at = timezone.now() if complete else None
+    connection.save(update_fields=["field_api_names", "fields_ready_at", "updated_at"])
+    log.info(
+        "zoho field setup tenant=%s created=%s create_calls=%s complete=%s",
+        connection.tenant_id,
+        sum(len(v) for v in report["created"].values()),
+        report["create_calls"],
+        complete,
+    )
+    if not_unique:
+        raise ZohoFieldSetupError(
+            "These Zoho CRM fields exist but allow duplicates, so the sync cannot match records "
+            f"on them: {', '.join(not_unique)}. In Zoho CRM, open Setup → Modules and Fields, "
+            "edit each field and tick “Do not allow duplicate values” (a module allows two such "
+            "fields), then run field setup again.",
+            report,
+        )
+    if report["errors"]:
+        raise ZohoFieldSetupError(
+            "Zoho CRM field setup did not finish: " + "; ".join(report["errors"]), report
+        )
+    return report
