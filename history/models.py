@@ -19,6 +19,7 @@ class SyncRun(models.Model):
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Completed with errors"
         NO_ORDERS = "no_orders", "No orders"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"

@@ -178,3 +178,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SYNC_FIRST_RUN_LOOKBACK_DAYS = env_int("SYNC_FIRST_RUN_LOOKBACK_DAYS", 30)
+SYNC_RUN_STALE_SECONDS = env_int("SYNC_RUN_STALE_SECONDS", 600)
+# A message a worker took but did not acknowledge (it died) comes back after this many
+# seconds; longer than the hard time limit so a live run is never handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", SYNC_HARD_TIME_LIMIT + 600)
+}

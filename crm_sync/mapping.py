@@ -1,0 +1,279 @@
+"""Amazon orders → Zoho CRM records. Pure functions: no I/O, no database, no clock.
+
+Field API names of the manual's custom fields differ per organisation, so every function
+takes ``names`` (ZohoConnection.field_api_names) and never assumes one.
+
+Totals: Zoho computes each line's total as List_Price × Quantity − Discount + Tax and the
+order's Grand_Total as the sum of lines − Discount + Tax + Adjustment. We put item money on
+the lines (unit price rounded up to the currency's precision, the rounding added back as line
+discount so the line equals Amazon's ItemPrice exactly) and the order's shipping and gift-wrap
+money in Adjustment, so Grand_Total equals Amazon's OrderTotal to the cent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from amazon_ext.amazon.types import Money, Order, OrderItem
+
+# Contacts are keyed by buyer email; buyers Amazon withholds share one contact.
+WITHHELD_BUYER_KEY = "amazon-customer@withheld.invalid"
+WITHHELD_BUYER_NAME = "Amazon Customer"
+
+# Amazon OrderStatus → Zoho Sales Order "Status" picklist (Zoho's default values).
+ZOHO_STATUS = {
+    "PendingAvailability": "Created",
+    "Pending": "Created",
+    "Unshipped": "Approved",
+    "PartiallyShipped": "Approved",
+    "InvoiceUnconfirmed": "Approved",
+    "Shipped": "Delivered",
+    "Canceled": "Cancelled",
+    "Unfulfillable": "Cancelled",
+}
+INCOMPLETE_STATUSES = frozenset({"Pending", "PendingAvailability"})
+_ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "VND", "ISK", "HUF"})
+
+
+@dataclass(frozen=True)
+class ZohoRecord:
+    """A record ready to write, with the Amazon key it belongs to and a fingerprint of its
+    content (equal fingerprint = nothing to write)."""
+
+    amazon_key: str
+    data: dict
+    fingerprint: str
+
+
+def fingerprint(data: dict) -> str:
+    encoded = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def is_complete(order: Order) -> bool:
+    """Amazon withholds money and buyer until payment clears (Pending)."""
+    return order.order_status not in INCOMPLETE_STATUSES
+
+
+def _exponent(currency: str) -> Decimal:
+    return Decimal("1") if currency in _ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+
+
+def _amount(money: Money | None) -> Decimal:
+    return money.amount if money is not None else Decimal("0")
+
+
+def unit_price(item: OrderItem) -> Decimal:
+    """ItemPrice is for the whole quantity; Zoho wants a unit price."""
+    if item.item_price is None or item.quantity_ordered <= 0:
+        return Decimal("0")
+    exact = item.item_price.amount / item.quantity_ordered
+    return exact.quantize(_exponent(item.item_price.currency_code), rounding=ROUND_CEILING)
+
+
+def _text(value: str | None, limit: int = 255) -> str:
+    return (value or "").strip()[:limit]
+
+
+# --- Products -------------------------------------------------------------------------
+
+
+def product_record(item: OrderItem, currency: str, names: dict) -> ZohoRecord:
+    """One Zoho product per ASIN. Price is the unit price of the order that introduced it."""
+    fields = names["Products"]
+    data = {
+        "Product_Name": _text(item.title) or item.asin,
+        "Product_Code": _text(item.seller_sku, 100),
+        fields["ASIN No"]: item.asin,
+        fields["Currency Code"]: currency,
+        "Product_Active": True,
+    }
+    # Price changes with every promotion; it is not part of "has this product changed".
+    content = fingerprint(data)
+    if item.item_price is not None:
+        data["Unit_Price"] = unit_price(item)
+    return ZohoRecord(amazon_key=item.asin, data=data, fingerprint=content)
+
+
+def products_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
+    """Distinct products of a page of orders, first occurrence wins."""
+    seen: dict[str, ZohoRecord] = {}
+    for order in orders:
+        currency = order.order_total.currency_code if order.order_total else ""
+        for item in order.items:
+            if item.asin in seen:
+                continue
+            item_currency = item.item_price.currency_code if item.item_price else currency
+            seen[item.asin] = product_record(item, item_currency, names)
+    return list(seen.values())
+
+
+# --- Contacts -------------------------------------------------------------------------
+
+
+def buyer_key(order: Order) -> str:
+    return order.buyer_email.strip().lower() if order.buyer_email else WITHHELD_BUYER_KEY
+
+
+def split_name(full_name: str | None) -> tuple[str, str]:
+    """("Jane Q.", "Doe") from "Jane Q. Doe"; a single word is the last name; nothing at
+    all is "Amazon Customer" (Zoho requires Last_Name)."""
+    parts = (full_name or "").split()
+    if not parts:
+        return "", WITHHELD_BUYER_NAME
+    if len(parts) == 1:
+        return "", parts[0][:80]
+    return " ".join(parts[:-1])[:40], parts[-1][:80]
+
+
+def contact_record(order: Order, names: dict) -> ZohoRecord:
+    fields = names["Contacts"]
+    key = buyer_key(order)
+    if key == WITHHELD_BUYER_KEY:
+        data = {
+            "First_Name": "",
+            "Last_Name": WITHHELD_BUYER_NAME,
+            fields["Buyer Name"]: WITHHELD_BUYER_NAME,
+            fields["Amazon Buyer Email"]: key,
+        }
+        return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
+    address = order.shipping_address
+    name = order.buyer_name or (address.name if address else None)
+    first, last = split_name(name)
+    data = {
+        "First_Name": first,
+        "Last_Name": last,
+        "Email": order.buyer_email.strip(),
+        fields["Buyer Name"]: _text(name),
+        fields["Amazon Order ID"]: order.amazon_order_id,
+        fields["Amazon Buyer Email"]: key,
+    }
+    if address is not None:
+        street = ", ".join(p for p in (address.line1, address.line2, address.line3) if p)
+        data.update(
+            {
+                "Mailing_Street": _text(street),
+                "Mailing_City": _text(address.city),
+                "Mailing_State": _text(address.state_or_region),
+                "Mailing_Zip": _text(address.postal_code, 30),
+                "Mailing_Country": _text(address.country_code),
+            }
+        )
+        if address.phone:
+            data["Phone"] = _text(address.phone, 30)
+    return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
+
+
+def contacts_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
+    """One contact per buyer; the latest order (by purchase date) describes the buyer."""
+    latest: dict[str, Order] = {}
+    for order in orders:
+        key = buyer_key(order)
+        current = latest.get(key)
+        if current is None or order.purchase_date >= current.purchase_date:
+            latest[key] = order
+    return [contact_record(order, names) for order in latest.values()]
+
+
+# --- Sales Orders ---------------------------------------------------------------------
+
+
+def order_lines(order: Order, product_ids: dict[str, str]) -> list[dict]:
+    lines = []
+    for item in order.items:
+        price = unit_price(item)
+        item_price = _amount(item.item_price)
+        rounding = price * item.quantity_ordered - item_price if item.item_price else Decimal(0)
+        lines.append(
+            {
+                "Product_Name": {"id": product_ids[item.asin]},
+                "Quantity": item.quantity_ordered,
+                "List_Price": price,
+                "Discount": _amount(item.promotion_discount) + rounding,
+                "Tax": _amount(item.item_tax),
+                "Description": _text(
+                    f"{item.asin} {item.seller_sku or ''} {item.title or ''}", 2000
+                ),
+            }
+        )
+    return lines
+
+
+def order_adjustment(order: Order) -> Decimal:
+    """Shipping and gift wrap (with their tax) less shipping discounts: order-level money."""
+    return sum(
+        (
+            _amount(i.shipping_price)
+            + _amount(i.shipping_tax)
+            + _amount(i.gift_wrap_price)
+            + _amount(i.gift_wrap_tax)
+            - _amount(i.shipping_discount)
+            for i in order.items
+        ),
+        Decimal("0"),
+    )
+
+
+def expected_grand_total(order: Order) -> Decimal:
+    """What Zoho will compute from our lines; equals Amazon's OrderTotal for complete orders."""
+    lines = sum(
+        (
+            _amount(i.item_price) - _amount(i.promotion_discount) + _amount(i.item_tax)
+            for i in order.items
+        ),
+        Decimal("0"),
+    )
+    return lines + order_adjustment(order)
+
+
+def status_fields(order: Order, names: dict) -> dict:
+    fields = names["Sales_Orders"]
+    return {
+        fields["Amazon Order Status"]: order.order_status,
+        "Status": ZOHO_STATUS.get(order.order_status, "Created"),
+    }
+
+
+def sales_order_record(
+    order: Order, *, contact_id: str, product_ids: dict[str, str], names: dict
+) -> ZohoRecord:
+    fields = names["Sales_Orders"]
+    data = {
+        "Subject": f"Amazon order {order.amazon_order_id}",
+        fields["Amazon Order ID"]: order.amazon_order_id,
+        fields["Order Type"]: order.order_type or "",
+        fields["Sales Channel"]: order.sales_channel or "",
+        "Contact_Name": {"id": contact_id},
+        "Purchase_Order": order.seller_order_id or "",
+        "Customer_No": order.marketplace_id or "",
+        "Adjustment": order_adjustment(order),
+        "Ordered_Items": order_lines(order, product_ids),
+        **status_fields(order, names),
+    }
+    address = order.shipping_address
+    if address is not None:
+        street = ", ".join(p for p in (address.line1, address.line2, address.line3) if p)
+        data.update(
+            {
+                "Shipping_Street": _text(street),
+                "Shipping_City": _text(address.city),
+                "Shipping_State": _text(address.state_or_region),
+                "Shipping_Code": _text(address.postal_code, 30),
+                "Shipping_Country": _text(address.country_code),
+            }
+        )
+    return ZohoRecord(amazon_key=order.amazon_order_id, data=data, fingerprint=fingerprint(data))
+
+
+def to_json_ready(data):
+    """Decimals become JSON numbers only at the edge (exact for 2-decimal amounts)."""
+    if isinstance(data, dict):
+        return {k: to_json_ready(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [to_json_ready(v) for v in data]
+    if isinstance(data, Decimal):
+        return float(data) if data != data.to_integral_value() else int(data)
+    return data

@@ -1,0 +1,79 @@
+"""The email after every run (manual §2.5-2.7): success with counts, no orders, or error."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from amazon_ext.encryption import MASK, SecretDecryptionError
+from amazon_ext.models import AmazonCredentials, Tenant
+from history.models import SyncRun
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    SyncRun.Outcome.SUCCESS: "Amazon sync: {schedule} completed",
+    SyncRun.Outcome.PARTIAL: "Amazon sync: {schedule} completed with errors",
+    SyncRun.Outcome.NO_ORDERS: "Amazon sync: {schedule} found no new orders",
+    SyncRun.Outcome.FAILED: "Amazon sync: {schedule} failed",
+    SyncRun.Outcome.SKIPPED: "Amazon sync: {schedule} skipped",
+}
+
+
+def _tenant_secrets(tenant: Tenant) -> list[str]:
+    values = []
+    creds = AmazonCredentials.objects.filter(tenant=tenant).first()
+    if creds is not None:
+        for name in (
+            "access_key",
+            "secret_key",
+            "mws_auth_token",
+            "lwa_client_secret",
+            "lwa_refresh_token",
+        ):
+            secret = getattr(creds, name)
+            try:
+                if secret:
+                    values.append(secret.reveal())
+            except SecretDecryptionError:
+                continue
+    return [v for v in values if len(v) >= 6]
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Belt and braces: no stored secret leaves in an email, whatever produced the text."""
+    for value in secrets:
+        text = text.replace(value, MASK)
+    return text
+
+
+def run_email_send(*, run: SyncRun) -> int:
+    tenant = run.tenant
+    recipients = tenant.email_recipients()
+    if not recipients:
+        logger.warning("tenant %s: no email recipient for run %s", tenant.pk, run.pk)
+        return 0
+    secrets = _tenant_secrets(tenant)
+    zone = __import__("zoneinfo").ZoneInfo(tenant.time_zone)
+    context = {
+        "run": run,
+        "tenant": tenant,
+        "schedule": run.get_schedule_display(),
+        "started": timezone.localtime(run.started_at, zone),
+        "finished": timezone.localtime(run.finished_at, zone) if run.finished_at else None,
+        "error": redact(run.error, secrets),
+        "notes": [redact(n, secrets) for n in run.notes],
+        "dashboard_url": f"{settings.SITE_URL}/orgs/{tenant.pk}/history/runs/{run.pk}/",
+    }
+    subject = SUBJECTS.get(run.outcome, "Amazon sync: {schedule}").format(
+        schedule=context["schedule"]
+    )
+    text = redact(render_to_string("emails/run_result.txt", context), secrets)
+    html = redact(render_to_string("emails/run_result.html", context), secrets)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    message.attach_alternative(html, "text/html")
+    return message.send()

@@ -1,0 +1,70 @@
+"""Run Now: at most two manual runs per schedule per tenant-local day.
+
+The limit lives in the database (ManualRunSlot's unique constraint on tenant, schedule, day
+and slot 1 or 2), so concurrent clicks, on any number of web processes, cannot make a third.
+A click that finds a run in progress does not use up a slot.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from amazon_ext.models import Tenant
+from crm_sync.models import ManualRunSlot, ScheduleKind
+from crm_sync.services.runs import sync_run_start
+from crm_sync.services.schedules import (
+    MANUAL_RUNS_PER_DAY,
+    tenant_midnight_after,
+    tenant_today,
+)
+from history.models import SyncRun
+
+
+class RunNowRefusedError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def run_now(*, tenant: Tenant, kind: str, user) -> SyncRun:
+    from crm_sync.tasks import execute_sync_run
+
+    kind = ScheduleKind(kind).value
+    today = tenant_today(tenant=tenant)
+    with transaction.atomic():
+        for slot in range(1, MANUAL_RUNS_PER_DAY + 1):
+            try:
+                with transaction.atomic():
+                    ManualRunSlot.objects.create(
+                        tenant=tenant, schedule=kind, local_date=today, slot=slot, used_by=user
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            again = tenant_midnight_after(tenant=tenant)
+            raise RunNowRefusedError(
+                f"Run Now is allowed {MANUAL_RUNS_PER_DAY} times a day for "
+                f"{ScheduleKind(kind).label}, and both have been used today. It is allowed "
+                f"again from {again:%H:%M} on {again:%d %b %Y} ({tenant.time_zone})."
+            )
+        run = sync_run_start(
+            tenant=tenant, schedule=kind, trigger=SyncRun.Trigger.MANUAL, user=user
+        )
+        if run.outcome == SyncRun.Outcome.SKIPPED:
+            # Give the slot back: nothing ran.
+            transaction.set_rollback(True)
+    if run.outcome == SyncRun.Outcome.SKIPPED:
+        run = SyncRun.objects.create(
+            tenant=tenant,
+            schedule=kind,
+            trigger=SyncRun.Trigger.MANUAL,
+            triggered_by=user,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            outcome=SyncRun.Outcome.SKIPPED,
+            error=run.error,
+        )
+        return run
+    transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
+    return run

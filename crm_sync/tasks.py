@@ -1,0 +1,84 @@
+"""Celery tasks: thin shells that load by id and call services."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from amazon_ext.models import Tenant
+from crm_sync.services.execute import TransientSyncError, execute_run
+from crm_sync.services.notifications import run_email_send
+from crm_sync.services.runs import sync_run_claim, sync_run_finish, sync_run_start
+from history.models import SyncRun
+
+logger = logging.getLogger(__name__)
+MAX_RETRIES = 3
+
+
+@shared_task(name="crm_sync.tasks.scheduled_run", ignore_result=True)
+def scheduled_run(tenant_id: int, schedule: str) -> None:
+    """Beat's daily trigger for one tenant and schedule."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return
+    run = sync_run_start(tenant=tenant, schedule=schedule, trigger=SyncRun.Trigger.SCHEDULED)
+    if run.outcome == SyncRun.Outcome.RUNNING:
+        execute_sync_run.delay(run.pk)
+    else:
+        send_run_email.delay(run.pk)
+
+
+@shared_task(
+    bind=True,
+    name="crm_sync.tasks.execute_sync_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.SYNC_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_HARD_TIME_LIMIT,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def execute_sync_run(self, run_id: int) -> None:
+    run = sync_run_claim(run_id=run_id, task_id=self.request.id or f"eager-{run_id}")
+    if run is None:
+        logger.info("run %s: not running or owned by a live worker; nothing to do", run_id)
+        return
+    try:
+        run = execute_run(run=run, final_attempt=self.request.retries >= MAX_RETRIES)
+    except TransientSyncError as exc:
+        countdown = min(300, 30 * 2**self.request.retries) * (0.5 + random.random())
+        logger.info("run %s: transient failure, retrying in %.0f s", run_id, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from None
+    except SoftTimeLimitExceeded:
+        run = sync_run_finish(
+            run_id=run_id,
+            failed_with=(
+                "Stopped at the time limit. Everything up to the last saved page is in Zoho "
+                "CRM; the next run continues from there."
+            ),
+        )
+    except Exception:
+        logger.exception("run %s: unexpected error", run_id)
+        run = sync_run_finish(
+            run_id=run_id,
+            failed_with=f"An internal error stopped the run (reference: run {run_id}). "
+            "Everything up to the last saved page is in Zoho CRM.",
+        )
+    send_run_email.delay(run.pk)
+
+
+@shared_task(
+    name="crm_sync.tasks.send_run_email",
+    ignore_result=True,
+    max_retries=5,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+)
+def send_run_email(run_id: int) -> None:
+    run = SyncRun.objects.select_related("tenant", "triggered_by").filter(pk=run_id).first()
+    if run is not None:
+        run_email_send(run=run)
