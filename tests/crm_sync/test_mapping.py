@@ -1,0 +1,190 @@
+"""Mapping Amazon orders to Zoho records: pure functions, no I/O."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from amazon_ext.amazon.types import Address, Money, Order, OrderItem
+from crm_sync import mapping
+
+NAMES = {
+    "Products": {"ASIN No": "ASIN_No1", "Currency Code": "Currency_Code"},
+    "Contacts": {
+        "Buyer Name": "Buyer_Name",
+        "Amazon Order ID": "Amazon_Order_ID",
+        "Amazon Buyer Email": "Amazon_Buyer_Email",
+    },
+    "Sales_Orders": {
+        "Order Type": "Order_Type",
+        "Amazon Order Status": "Amazon_Order_Status",
+        "Sales Channel": "Sales_Channel",
+        "Amazon Order ID": "Amazon_Order_ID",
+    },
+}
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def item(asin="B00TEST001", qty=3, price="10.00", **money) -> OrderItem:
+    return OrderItem(
+        order_item_id=f"item-{asin}",
+        asin=asin,
+        quantity_ordered=qty,
+        seller_sku=f"SKU-{asin}",
+        title=f"Title {asin}",
+        item_price=usd(price) if price else None,
+        **{k: usd(v) for k, v in money.items()},
+    )
+
+
+def order(status="Shipped", items=(), email="jane@example.com", name="Jane Q. Doe", **kw) -> Order:
+    return Order(
+        amazon_order_id=kw.pop("amazon_order_id", "113-0000001-0000001"),
+        purchase_date=kw.pop("purchase_date", T0),
+        last_update_date=T0,
+        order_status=status,
+        marketplace_id="ATVPDKIKX0DER",
+        sales_channel="Amazon.com",
+        order_type="StandardOrder",
+        buyer_email=email,
+        buyer_name=name,
+        shipping_address=Address(
+            name=name,
+            line1="1 Main St",
+            line2="Apt 2",
+            city="Seattle",
+            state_or_region="WA",
+            postal_code="98101",
+            country_code="US",
+        ),
+        items=tuple(items),
+        **kw,
+    )
+
+
+def zoho_grand_total(record: dict) -> Decimal:
+    """Zoho's own arithmetic (spec §3 and the stand-in): line total − discount + tax, summed,
+    plus Adjustment."""
+    lines = sum(
+        (
+            Decimal(str(line["List_Price"])) * line["Quantity"]
+            - Decimal(str(line["Discount"]))
+            + Decimal(str(line["Tax"]))
+            for line in record["Ordered_Items"]
+        ),
+        Decimal(0),
+    )
+    return lines + Decimal(str(record["Adjustment"]))
+
+
+def test_totals_match_amazon_even_when_unit_price_does_not_divide():
+    o = order(
+        items=[
+            item(
+                qty=3,
+                price="10.00",
+                item_tax="0.90",
+                shipping_price="4.99",
+                shipping_tax="0.45",
+                promotion_discount="1.00",
+                shipping_discount="0.50",
+            ),
+            item(
+                asin="B00TEST002", qty=1, price="5.25", gift_wrap_price="2.00", gift_wrap_tax="0.18"
+            ),
+        ]
+    )
+    amazon_total = (
+        Decimal("10.00")
+        + Decimal("0.90")
+        + Decimal("4.99")
+        + Decimal("0.45")
+        - (Decimal("1.00") + Decimal("0.50"))
+        + Decimal("5.25")
+        + Decimal("2.00")
+        + Decimal("0.18")
+    )
+    record = mapping.sales_order_record(
+        o, contact_id="c1", product_ids={"B00TEST001": "p1", "B00TEST002": "p2"}, names=NAMES
+    )
+    line = record.data["Ordered_Items"][0]
+    assert line["List_Price"] == Decimal("3.34")  # 10.00 / 3 rounded up
+    assert line["Discount"] == Decimal("1.02")  # promotion 1.00 + rounding 0.02
+    assert zoho_grand_total(mapping.to_json_ready(record.data)) == amazon_total
+    assert mapping.expected_grand_total(o) == amazon_total
+
+
+def test_sales_order_uses_the_orgs_field_names_and_maps_status():
+    record = mapping.sales_order_record(
+        order(status="Canceled", items=[item()]),
+        contact_id="c1",
+        product_ids={"B00TEST001": "p1"},
+        names=NAMES,
+    ).data
+    assert record["Amazon_Order_ID"] == "113-0000001-0000001"
+    assert record["Amazon_Order_Status"] == "Canceled"
+    assert record["Status"] == "Cancelled"
+    assert record["Sales_Channel"] == "Amazon.com"
+    assert record["Order_Type"] == "StandardOrder"
+    assert record["Contact_Name"] == {"id": "c1"}
+    assert record["Ordered_Items"][0]["Product_Name"] == {"id": "p1"}
+
+
+def test_one_contact_per_buyer_described_by_the_latest_order():
+    older = order(amazon_order_id="113-0000001-0000001", purchase_date=T0, email="Jane@Example.com")
+    newer = order(
+        amazon_order_id="113-0000002-0000002",
+        purchase_date=T0.replace(hour=13),
+        email="jane@example.com",
+    )
+    contacts = mapping.contacts_for_orders([newer, older], NAMES)
+    assert len(contacts) == 1
+    data = contacts[0].data
+    assert contacts[0].amazon_key == "jane@example.com"
+    assert data["Amazon_Order_ID"] == "113-0000002-0000002"
+    assert (data["First_Name"], data["Last_Name"]) == ("Jane Q.", "Doe")
+    assert data["Mailing_Street"] == "1 Main St, Apt 2"
+
+
+def test_withheld_buyers_share_the_amazon_customer_contact():
+    pending = order(status="Pending", email=None, name=None)
+    gift = order(amazon_order_id="113-0000003-0000003", email=None, name="Gift Giver")
+    contacts = mapping.contacts_for_orders([pending, gift], NAMES)
+    assert [c.amazon_key for c in contacts] == [mapping.WITHHELD_BUYER_KEY]
+    assert contacts[0].data["Last_Name"] == "Amazon Customer"
+
+
+def test_name_split_fallbacks():
+    assert mapping.split_name("Cher") == ("", "Cher")
+    assert mapping.split_name(None) == ("", "Amazon Customer")
+    assert mapping.split_name("  Ana  María  López ") == ("Ana María", "López")
+
+
+def test_pending_items_without_money_map_to_zero_price():
+    o = order(status="Pending", email=None, name=None, items=[item(price=None)])
+    record = mapping.sales_order_record(
+        o, contact_id="c", product_ids={"B00TEST001": "p"}, names=NAMES
+    ).data
+    assert record["Ordered_Items"][0]["List_Price"] == Decimal(0)
+    assert record["Status"] == "Created"
+    assert not mapping.is_complete(o)
+
+
+def test_products_are_distinct_by_asin_and_fingerprint_ignores_price():
+    a = order(items=[item(price="10.00"), item(asin="B00TEST002")])
+    b = order(amazon_order_id="113-0000009-0000009", items=[item(price="8.00")])
+    products = mapping.products_for_orders([a, b], NAMES)
+    assert [p.amazon_key for p in products] == ["B00TEST001", "B00TEST002"]
+    assert products[0].data["ASIN_No1"] == "B00TEST001"
+    assert products[0].data["Currency_Code"] == "USD"
+    cheaper = mapping.product_record(item(price="7.00"), "USD", NAMES)
+    assert cheaper.fingerprint == products[0].fingerprint
+
+
+def test_json_ready_keeps_cents_exact():
+    assert mapping.to_json_ready({"a": Decimal("19.99"), "b": [Decimal("20.00")]}) == {
+        "a": 19.99,
+        "b": [20],
+    }
