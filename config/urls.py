@@ -1,6 +1,22 @@
+"""Every URL of the product. Organisation pages live under /orgs/<tenant id>/."""
+
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from amazon_ext.views import home
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", home, name="home"),
+    path("", include("amazon_ext.urls")),
+    path("", include("crm_sync.urls")),
+    path("", include("history.urls")),
+    path("", include("crm_sync.zoho.urls")),
 ]

@@ -1,0 +1,252 @@
+"""Forms for the install wizard and Settings. They collect and shape input; the services
+decide what is valid (credentials) and save it.
+
+Labels are the manual's own ("Aws Accesskey", "MarketplaceID 1", ...); help texts are its
+section 1.2, "Finding your Amazon Credentials".
+"""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from amazon_ext.encryption import Secret
+from amazon_ext.models import AmazonCredentials, ConnectionKind, InstallScope, Tenant
+
+_PERMISSIONS = "Seller Central → Settings → User Permissions → Amazon MWS Developer Permissions"
+
+# Manual 1.2, per field.
+HELP = {
+    "access_key": (
+        f"{_PERMISSIONS}: click “View your credentials”; the pop-up "
+        "“Your Developer Account Information” shows the AWS Access Key ID."
+    ),
+    "seller_id": (f"{_PERMISSIONS} → Your Account Information shows the Seller ID."),
+    "secret_key": (
+        f"{_PERMISSIONS}: click “View your credentials”; the Secret Key is in the same "
+        "pop-up as the AWS Access Key (click Show)."
+    ),
+    "mws_auth_token": (
+        f"{_PERMISSIONS}: click “Authorize a Developer”, enter the developer's name and ID "
+        "and click Next; the MWS Auth Token is shown under Seller-Developer Authorization."
+    ),
+    "marketplace_id": (
+        "Shown with the MWS Auth Token after “Authorize a Developer” (Seller account "
+        "identifiers → Marketplace ID), e.g. ATVPDKIKX0DER for Amazon.com."
+    ),
+    "marketplace_id_extra": "Optional: another marketplace served by the same Amazon endpoint.",
+}
+
+# Field names per connection kind, in the manual's order. SP-API fields are added by the
+# SP-API work: list them here and declare them on CredentialsForm.
+FIELDS_BY_KIND = {
+    ConnectionKind.MWS: [
+        "access_key",
+        "seller_id",
+        "secret_key",
+        "mws_auth_token",
+        "marketplace_id_1",
+        "marketplace_id_2",
+        "marketplace_id_3",
+    ],
+}
+SECRET_FIELD_NAMES = ("access_key", "secret_key", "mws_auth_token")
+
+
+class TermsForm(forms.Form):
+    """Step 1: the extension's details and the Terms of Service."""
+
+    agree = forms.BooleanField(
+        label="I have agreed to the Terms of Service",
+        required=True,
+        error_messages={"required": "Agree to the Terms of Service to install the extension."},
+    )
+
+
+def _split_commas(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class InstallScopeForm(forms.Form):
+    """Step 2: "Choose Users/ Profiles"."""
+
+    install_scope = forms.ChoiceField(
+        label="Choose Users/ Profiles",
+        choices=InstallScope.choices,
+        widget=forms.RadioSelect,
+        initial=InstallScope.ADMINS_ONLY,
+    )
+    allowed_profiles = forms.CharField(
+        label="Profiles",
+        required=False,
+        help_text="Comma-separated CRM profile names, e.g. Sales, Support",
+    )
+
+    def clean_allowed_profiles(self) -> list[str]:
+        return _split_commas(self.cleaned_data.get("allowed_profiles", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("install_scope") == InstallScope.CHOSEN_PROFILES and not cleaned.get(
+            "allowed_profiles"
+        ):
+            self.add_error("allowed_profiles", "Name at least one profile, e.g. Sales.")
+        if cleaned.get("install_scope") != InstallScope.CHOSEN_PROFILES:
+            cleaned["allowed_profiles"] = []
+        return cleaned
+
+
+class CredentialsForm(forms.Form):
+    """ "Extension Settings": the credentials. Secrets are write-only: the inputs never carry a
+    value, a hint shows the stored value masked, and a blank field keeps it."""
+
+    kind = forms.ChoiceField(
+        label="Connection",
+        choices=[(ConnectionKind.MWS.value, ConnectionKind.MWS.label)],
+        initial=ConnectionKind.MWS,
+        widget=forms.HiddenInput,
+    )
+    access_key = forms.CharField(
+        label="Aws Accesskey",
+        required=False,
+        help_text=HELP["access_key"],
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    seller_id = forms.CharField(
+        label="Seller ID", required=False, max_length=32, help_text=HELP["seller_id"]
+    )
+    secret_key = forms.CharField(
+        label="Secret Key",
+        required=False,
+        help_text=HELP["secret_key"],
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    mws_auth_token = forms.CharField(
+        label="MWS Authtoken",
+        required=False,
+        help_text=HELP["mws_auth_token"],
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    marketplace_id_1 = forms.CharField(
+        label="MarketplaceID 1", required=False, max_length=20, help_text=HELP["marketplace_id"]
+    )
+    marketplace_id_2 = forms.CharField(
+        label="MarketplaceID 2",
+        required=False,
+        max_length=20,
+        help_text=HELP["marketplace_id_extra"],
+    )
+    marketplace_id_3 = forms.CharField(
+        label="MarketplaceID 3",
+        required=False,
+        max_length=20,
+        help_text=HELP["marketplace_id_extra"],
+    )
+
+    def __init__(self, *args, credentials: AmazonCredentials | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored_hints: dict[str, str] = {}
+        for name in SECRET_FIELD_NAMES:
+            stored = getattr(credentials, name, "") if credentials is not None else ""
+            if isinstance(stored, Secret) and stored:
+                self.stored_hints[name] = stored.masked
+                self.fields[name].widget.attrs["placeholder"] = "Leave blank to keep the stored"
+        for name, field in self.fields.items():
+            if name in self.stored_hints:
+                field.stored_hint = self.stored_hints[name]
+
+    def kind_fields(self) -> list[forms.BoundField]:
+        kind = self["kind"].value() or ConnectionKind.MWS
+        return [self[name] for name in FIELDS_BY_KIND.get(kind, FIELDS_BY_KIND["mws"])]
+
+    def service_data(self) -> dict[str, str]:
+        """What credentials_save takes: every field as typed (the service trims and checks)."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.fields if name != "kind"}
+
+    def add_service_errors(self, errors: dict[str, str]) -> None:
+        """Put each service error on the field at fault, the rest on the form."""
+        for field, message in errors.items():
+            if field in self.fields:
+                self.add_error(field, message)
+            elif field == "marketplace_ids":
+                self.add_error("marketplace_id_1", message)
+            else:
+                self.add_error(None, message)
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+    return [(z, z.replace("_", " ")) for z in zones]
+
+
+class TenantSettingsForm(forms.Form):
+    """Settings: time zone, who receives the run emails, who may use the extension."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="The schedules run daily at 11:55 PM in this time zone.",
+    )
+    notification_emails = forms.CharField(
+        label="Who receives the emails",
+        required=False,
+        help_text="Comma-separated addresses. Leave blank to send to the super administrator.",
+    )
+    install_scope = forms.ChoiceField(
+        label="Choose Users/ Profiles", choices=InstallScope.choices, widget=forms.RadioSelect
+    )
+    allowed_profiles = forms.CharField(
+        label="Profiles",
+        required=False,
+        help_text="Comma-separated CRM profile names, e.g. Sales, Support",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zone_choices()
+
+    @classmethod
+    def initial_for(cls, tenant: Tenant) -> dict:
+        return {
+            "time_zone": tenant.time_zone,
+            "notification_emails": ", ".join(tenant.notification_emails or []),
+            "install_scope": tenant.install_scope,
+            "allowed_profiles": ", ".join(tenant.allowed_profiles or []),
+        }
+
+    def clean_notification_emails(self) -> list[str]:
+        emails = _split_commas(self.cleaned_data.get("notification_emails", ""))
+        bad = []
+        for email in emails:
+            try:
+                validate_email(email)
+            except ValidationError:
+                bad.append(email)
+        if bad:
+            raise ValidationError(f"Not an email address: {', '.join(bad)}.")
+        return emails
+
+    def clean_allowed_profiles(self) -> list[str]:
+        return _split_commas(self.cleaned_data.get("allowed_profiles", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("install_scope") == InstallScope.CHOSEN_PROFILES and not cleaned.get(
+            "allowed_profiles"
+        ):
+            self.add_error("allowed_profiles", "Name at least one profile, e.g. Sales.")
+        if cleaned.get("install_scope") != InstallScope.CHOSEN_PROFILES:
+            cleaned["allowed_profiles"] = []
+        return cleaned
+
+
+class OrganisationForm(forms.Form):
+    """A new organisation (tenant) whose administrator is the signed-in user."""
+
+    name = forms.CharField(label="Organisation name", max_length=200)
+    super_admin_email = forms.EmailField(
+        label="Super administrator's email",
+        help_text="Receives the run emails unless you choose others in Settings.",
+    )

@@ -1,0 +1,27 @@
+"""Checking credentials with Amazon before they are saved (``credentials_save(verify=...)``).
+
+Amazon's answer is turned into ``CredentialsInvalidError`` keyed by the form field at fault,
+so the wizard shows "Amazon rejected the Secret Key" under the Secret Key.
+"""
+
+from __future__ import annotations
+
+from amazon_ext.models import AmazonCredentials
+from amazon_ext.validation import CredentialsInvalidError
+
+FORM_LEVEL = "__all__"
+NO_ANSWER = "Amazon did not answer; try again in a minute."
+
+
+def credentials_verify_with_amazon(credentials: AmazonCredentials) -> None:
+    """Ask Amazon (ListMarketplaceParticipations) whether these credentials work."""
+    # Imported here: the client package is optional for pages that never verify.
+    from amazon_ext.amazon.errors import AmazonCredentialError, AmazonError
+    from amazon_ext.amazon.factory import orders_client_for
+
+    try:
+        orders_client_for(credentials).verify()
+    except AmazonCredentialError as exc:
+        raise CredentialsInvalidError({exc.field or FORM_LEVEL: exc.message}) from None
+    except AmazonError:
+        raise CredentialsInvalidError({FORM_LEVEL: NO_ANSWER}) from None

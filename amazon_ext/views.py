@@ -1,0 +1,283 @@
+"""Pages for signing in to an organisation, the install wizard, Settings and Uninstall.
+
+Views are thin: check access with ``tenant_for_user``, hand input to a form, call a service,
+render or redirect. Nothing here touches ``Model.objects``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from amazon_ext.access import tenant_for_user, tenants_for_user
+from amazon_ext.forms import (
+    CredentialsForm,
+    InstallScopeForm,
+    OrganisationForm,
+    TenantSettingsForm,
+    TermsForm,
+)
+from amazon_ext.models import ADMINISTRATOR_PROFILE, Tenant
+from amazon_ext.selectors import membership_profile, tenant_connections, uninstall_inventory
+from amazon_ext.services.credentials import credentials_as_form_initial, credentials_save
+from amazon_ext.services.tenant_settings import tenant_settings_update
+from amazon_ext.services.tenants import tenant_create
+from amazon_ext.services.verification import credentials_verify_with_amazon
+from amazon_ext.validation import CredentialsInvalidError
+
+EXTENSION = {
+    "name": "Amazon Extension",
+    "version": "40",
+    "shared_by": "crm.partner@tiaraconsulting.com",
+}
+TERMS_SESSION_KEY = "install_terms_accepted"
+
+
+def page_context(request: HttpRequest, tenant: Tenant, **extra) -> dict:
+    """What every organisation page's layout needs (navigation, the user's role)."""
+    profile = membership_profile(tenant=tenant, user=request.user)
+    return {
+        "tenant": tenant,
+        "profile": profile,
+        "is_admin": profile == ADMINISTRATOR_PROFILE,
+        **extra,
+    }
+
+
+def not_installed_redirect(request: HttpRequest, tenant: Tenant) -> HttpResponse | None:
+    """Pages that need an installed extension send administrators to the wizard."""
+    if tenant.is_installed:
+        return None
+    messages.info(request, f"The Amazon Extension is not installed in {tenant.name} yet.")
+    return redirect("amazon_ext:install_terms", tenant_id=tenant.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Landing: the organisations this user may open
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    tenants = tenants_for_user(user=request.user)
+    return render(
+        request,
+        "amazon_ext/home.html",
+        {"tenants": tenants, "form": OrganisationForm(initial={"super_admin_email": ""})},
+    )
+
+
+@login_required
+@require_POST
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST)
+    if not form.is_valid():
+        tenants = tenants_for_user(user=request.user)
+        return render(request, "amazon_ext/home.html", {"tenants": tenants, "form": form})
+    tenant = tenant_create(
+        name=form.cleaned_data["name"],
+        super_admin_email=form.cleaned_data["super_admin_email"],
+        admin_user=request.user,
+    )
+    return redirect("amazon_ext:install_terms", tenant_id=tenant.id)
+
+
+@login_required
+def tenant_home(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user)
+    if not tenant.is_installed:
+        return redirect("amazon_ext:install_terms", tenant_id=tenant.id)
+    return redirect("crm_sync:schedules", tenant_id=tenant.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Install wizard: Terms → Choose Users/ Profiles → Extension Settings → Connect Zoho CRM
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def install_terms(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if tenant.is_installed:
+        messages.info(request, "The Amazon Extension is already installed; change it here.")
+        return redirect("amazon_ext:settings", tenant_id=tenant.id)
+    form = TermsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accepted = dict(request.session.get(TERMS_SESSION_KEY) or {})
+        accepted[str(tenant.id)] = timezone.now().isoformat()
+        request.session[TERMS_SESSION_KEY] = accepted
+        return redirect("amazon_ext:install_users", tenant_id=tenant.id)
+    ctx = page_context(request, tenant, form=form, extension=EXTENSION, step=1)
+    return render(request, "amazon_ext/install_terms.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def install_users(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    from crm_sync.services.install import tenant_install
+
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if tenant.is_installed:
+        return redirect("amazon_ext:install_credentials", tenant_id=tenant.id)
+    accepted = dict(request.session.get(TERMS_SESSION_KEY) or {})
+    if str(tenant.id) not in accepted:
+        messages.error(request, "Agree to the Terms of Service first.")
+        return redirect("amazon_ext:install_terms", tenant_id=tenant.id)
+    form = InstallScopeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant_install(
+            tenant=tenant,
+            user=request.user,
+            install_scope=form.cleaned_data["install_scope"],
+            allowed_profiles=form.cleaned_data["allowed_profiles"],
+        )
+        accepted.pop(str(tenant.id), None)
+        request.session[TERMS_SESSION_KEY] = accepted
+        messages.success(request, f"The Amazon Extension is installed in {tenant.name}.")
+        return redirect("amazon_ext:install_credentials", tenant_id=tenant.id)
+    ctx = page_context(request, tenant, form=form, step=2)
+    return render(request, "amazon_ext/install_users.html", ctx)
+
+
+def _save_credentials(request: HttpRequest, tenant: Tenant, form: CredentialsForm) -> bool:
+    """Validate, check with Amazon and save; on failure the errors land on ``form``."""
+    if not form.is_valid():
+        return False
+    try:
+        credentials_save(
+            tenant=tenant,
+            data=form.service_data(),
+            kind=form.cleaned_data["kind"],
+            verify=credentials_verify_with_amazon,
+        )
+    except CredentialsInvalidError as exc:
+        form.add_service_errors(exc.errors)
+        return False
+    messages.success(request, "Amazon accepted the credentials; they are saved.")
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def install_credentials(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    if request.method == "POST" and "skip" in request.POST:
+        messages.info(request, "Skipped: enter the Amazon credentials later in Settings.")
+        return redirect("amazon_ext:install_zoho", tenant_id=tenant.id)
+    credentials = tenant_connections(tenant=tenant).credentials
+    form = CredentialsForm(
+        request.POST or None,
+        credentials=credentials,
+        initial=credentials_as_form_initial(credentials=credentials),
+    )
+    if request.method == "POST" and _save_credentials(request, tenant, form):
+        return redirect("amazon_ext:install_zoho", tenant_id=tenant.id)
+    ctx = page_context(request, tenant, form=form, step=3)
+    return render(request, "amazon_ext/install_credentials.html", ctx)
+
+
+@login_required
+def install_zoho(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    ctx = page_context(
+        request,
+        tenant,
+        connections=tenant_connections(tenant=tenant),
+        zoho_connect_url=zoho_connect_url(tenant),
+        step=4,
+    )
+    return render(request, "amazon_ext/install_zoho.html", ctx)
+
+
+def zoho_connect_url(tenant: Tenant) -> str:
+    """The Zoho connect view (crm_sync.zoho.urls) starts the OAuth redirect."""
+    return reverse("zoho:connect", kwargs={"tenant_id": tenant.id})
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    form = TenantSettingsForm(request.POST or None, initial=TenantSettingsForm.initial_for(tenant))
+    if request.method == "POST" and form.is_valid():
+        changed = tenant_settings_update(tenant=tenant, **form.cleaned_data)
+        if changed:
+            messages.success(request, "Settings saved.")
+        else:
+            messages.info(request, "Nothing changed.")
+        return redirect("amazon_ext:settings", tenant_id=tenant.id)
+    return _render_settings(request, tenant, settings_form=form)
+
+
+@login_required
+@require_POST
+def settings_credentials(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    credentials = tenant_connections(tenant=tenant).credentials
+    form = CredentialsForm(request.POST, credentials=credentials)
+    if _save_credentials(request, tenant, form):
+        return redirect("amazon_ext:settings", tenant_id=tenant.id)
+    return _render_settings(request, tenant, credentials_form=form)
+
+
+def _render_settings(
+    request: HttpRequest,
+    tenant: Tenant,
+    *,
+    settings_form: TenantSettingsForm | None = None,
+    credentials_form: CredentialsForm | None = None,
+) -> HttpResponse:
+    connections = tenant_connections(tenant=tenant)
+    if settings_form is None:
+        settings_form = TenantSettingsForm(initial=TenantSettingsForm.initial_for(tenant))
+    if credentials_form is None:
+        credentials_form = CredentialsForm(
+            credentials=connections.credentials,
+            initial=credentials_as_form_initial(credentials=connections.credentials),
+        )
+    ctx = page_context(
+        request,
+        tenant,
+        settings_form=settings_form,
+        form=credentials_form,
+        connections=connections,
+        zoho_connect_url=zoho_connect_url(tenant),
+    )
+    return render(request, "amazon_ext/settings.html", ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# Uninstall
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def uninstall(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    if request.method == "POST":
+        from crm_sync.services.uninstall import tenant_uninstall
+
+        name = tenant.name
+        tenant_uninstall(tenant=tenant)
+        messages.success(
+            request, f"The Amazon Extension is uninstalled; everything stored for {name} is gone."
+        )
+        return redirect("home")
+    ctx = page_context(request, tenant, inventory=uninstall_inventory(tenant=tenant))
+    return render(request, "amazon_ext/uninstall.html", ctx)

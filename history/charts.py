@@ -1,0 +1,47 @@
+"""Geometry for the dashboard's inline SVG bar charts: pure functions, no I/O.
+
+Rendered on the server, so the charts need no JavaScript and no chart library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WIDTH = 600
+HEIGHT = 160
+AXIS = 20  # room for the labels under the bars
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: int
+    css: str = ""
+
+
+def bar_chart(points: list[tuple[str, int]], *, css: dict[str, str] | None = None) -> list[Bar]:
+    """Evenly spaced bars scaled to the largest value (an all-zero chart draws no bars)."""
+    if not points:
+        return []
+    top = max(value for _, value in points) or 1
+    slot = WIDTH / len(points)
+    width = max(slot * 0.7, 1)
+    bars = []
+    for i, (label, value) in enumerate(points):
+        height = (HEIGHT - AXIS) * value / top
+        bars.append(
+            Bar(
+                x=round(i * slot + (slot - width) / 2, 1),
+                y=round(HEIGHT - AXIS - height, 1),
+                width=round(width, 1),
+                height=round(height, 1),
+                label=label,
+                value=value,
+                css=(css or {}).get(label, ""),
+            )
+        )
+    return bars

@@ -1,0 +1,175 @@
+"""Reads for the history dashboard: "Amazon Sync History" (SyncRun) and "Order History"
+(OrderEvent).
+
+Built for a million Order History rows per tenant: every list is keyset-paged on the index it
+sorts by — (tenant, -started_at, -id) for runs, (tenant, -created_at, -id) for events, and
+(tenant, amazon_order_id) for the search — so page N costs the same as page 1, and no query
+counts the whole table. Charts aggregate SyncRun (one row per run), never OrderEvent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from amazon_ext.models import Tenant
+from history.models import OrderEvent, SyncRun
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page. ``next_cursor`` is opaque text for the "Older" link, or None."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+def _encode_cursor(moment: datetime, pk: int) -> str:
+    raw = f"{moment.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (moment, id) a cursor points after; None for the first page or a bad cursor."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment_text, pk_text = raw.rsplit("|", 1)
+        moment = parse_datetime(moment_text)
+        if moment is None or timezone.is_naive(moment):
+            return None
+        return moment, int(pk_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _keyset(qs: QuerySet, field: str, cursor: str | None, limit: int) -> Page:
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    after = decode_cursor(cursor)
+    if after is not None:
+        moment, pk = after
+        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk}))
+    rows = list(qs.order_by(f"-{field}", "-id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(getattr(last, field), last.id)
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    """The dashboard's filters; dates are days in the tenant's time zone, inclusive."""
+
+    schedule: str = ""
+    outcome: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def sync_runs_for_tenant(
+    *, tenant: Tenant, filters: RunFilters, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """Amazon Sync History, newest first, filtered, one page."""
+    qs = SyncRun.objects.filter(tenant=tenant).select_related("triggered_by")
+    if filters.schedule:
+        qs = qs.filter(schedule=filters.schedule)
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    tz = ZoneInfo(tenant.time_zone)
+    if filters.date_from:
+        qs = qs.filter(started_at__gte=_local_midnight(filters.date_from, tz))
+    if filters.date_to:
+        qs = qs.filter(started_at__lt=_local_midnight(filters.date_to + timedelta(days=1), tz))
+    return _keyset(qs, "started_at", cursor, limit)
+
+
+def sync_run_for_tenant(*, tenant: Tenant, run_id: int) -> SyncRun:
+    """One run of this tenant's, or 404 (another tenant's run does not exist here)."""
+    run = SyncRun.objects.filter(tenant=tenant, pk=run_id).select_related("triggered_by").first()
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+def order_events_for_run(
+    *, tenant: Tenant, run: SyncRun, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """The Order History rows one run wrote, newest first."""
+    qs = OrderEvent.objects.filter(tenant=tenant, run=run)
+    return _keyset(qs, "created_at", cursor, limit)
+
+
+def order_events_for_tenant(
+    *,
+    tenant: Tenant,
+    amazon_order_id: str = "",
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
+    """Order History, newest first; with an Amazon Order ID, that order's history only."""
+    qs = OrderEvent.objects.filter(tenant=tenant).select_related("run")
+    amazon_order_id = amazon_order_id.strip()
+    if amazon_order_id:
+        qs = qs.filter(amazon_order_id=amazon_order_id)
+    return _keyset(qs, "created_at", cursor, limit)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    orders: int
+
+
+def orders_synced_per_day(*, tenant: Tenant, days: int = 30) -> list[DayCount]:
+    """Orders created or updated in Zoho per day (tenant's time zone), the last ``days``
+    days including today, zeros filled in. Sums SyncRun counters: one row per run."""
+    tz = ZoneInfo(tenant.time_zone)
+    today = timezone.now().astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    sums = (
+        SyncRun.objects.filter(tenant=tenant, started_at__gte=_local_midnight(first, tz))
+        .annotate(day=TruncDate("started_at", tzinfo=tz))
+        .values("day")
+        .annotate(orders=Sum(F("orders_created") + F("orders_updated")))
+        .order_by()
+    )
+    by_day = {row["day"]: row["orders"] or 0 for row in sums}
+    return [
+        DayCount(day=first + timedelta(days=i), orders=by_day.get(first + timedelta(days=i), 0))
+        for i in range(days)
+    ]
+
+
+def run_outcomes(*, tenant: Tenant, days: int = 30) -> dict[str, int]:
+    """How many runs ended in each outcome over the last ``days`` days."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        SyncRun.objects.filter(tenant=tenant, started_at__gte=since)
+        .values("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(SyncRun.Outcome.values, 0)
+    for row in rows:
+        counts[row["outcome"]] = row["n"]
+    return counts

@@ -1,0 +1,104 @@
+"""The history dashboard: Amazon Sync History (runs) with filters, paging and charts; one
+run's detail with its Order History; Order History searchable by Amazon Order ID."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from amazon_ext.access import tenant_for_user
+from amazon_ext.views import not_installed_redirect, page_context
+from history.charts import bar_chart
+from history.forms import OrderSearchForm, RunFilterForm
+from history.models import SyncRun
+from history.selectors import (
+    order_events_for_run,
+    order_events_for_tenant,
+    orders_synced_per_day,
+    run_outcomes,
+    sync_run_for_tenant,
+    sync_runs_for_tenant,
+)
+
+CHART_DAYS = 30
+
+
+def _query_without_cursor(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("after", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    form = RunFilterForm(request.GET or None)
+    page = sync_runs_for_tenant(
+        tenant=tenant, filters=form.filters(), cursor=request.GET.get("after")
+    )
+    per_day = orders_synced_per_day(tenant=tenant, days=CHART_DAYS)
+    outcomes = run_outcomes(tenant=tenant, days=CHART_DAYS)
+    labels = dict(SyncRun.Outcome.choices)
+    ctx = page_context(
+        request,
+        tenant,
+        form=form,
+        page=page,
+        query=_query_without_cursor(request),
+        first_page=not request.GET.get("after"),
+        per_day=per_day,
+        per_day_bars=bar_chart([(d.day.strftime("%b %-d"), d.orders) for d in per_day]),
+        per_day_total=sum(d.orders for d in per_day),
+        outcome_bars=bar_chart(
+            [(labels[k], v) for k, v in outcomes.items()],
+            css={labels[k]: f"outcome-{k}" for k in outcomes},
+        ),
+        chart_days=CHART_DAYS,
+        search_form=OrderSearchForm(),
+    )
+    return render(request, "history/dashboard.html", ctx)
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, tenant_id: int, run_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user)
+    run = sync_run_for_tenant(tenant=tenant, run_id=run_id)
+    events = order_events_for_run(tenant=tenant, run=run, cursor=request.GET.get("after"))
+    ctx = page_context(
+        request,
+        tenant,
+        run=run,
+        events=events,
+        query=_query_without_cursor(request),
+        first_page=not request.GET.get("after"),
+    )
+    return render(request, "history/run_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def order_history(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user)
+    if (response := not_installed_redirect(request, tenant)) is not None:
+        return response
+    form = OrderSearchForm(request.GET or None)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    events = order_events_for_tenant(
+        tenant=tenant, amazon_order_id=q, cursor=request.GET.get("after")
+    )
+    ctx = page_context(
+        request,
+        tenant,
+        search_form=form,
+        q=q,
+        events=events,
+        query=_query_without_cursor(request),
+        first_page=not request.GET.get("after"),
+    )
+    return render(request, "history/order_history.html", ctx)
