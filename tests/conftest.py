@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.amazon",
     "tests.fixtures.zoho",
     "tests.fixtures.tenants",
+    "tests.fixtures.sync",
 ]

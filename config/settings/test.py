@@ -1,11 +1,14 @@
-"""Settings for the test suite: fast hashing, in-memory email, Celery eager unless a test
-starts a real worker."""
+"""Settings for the test suite: fast hashing, in-memory email, Celery tasks inline (the
+worker tests start a real worker on Redis and send to it explicitly)."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES
+from config.settings.base import DATABASES, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"] = {"NAME": None}
+    # A file, not memory: the real-worker tests open the same test database from another
+    # process.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

@@ -1,0 +1,123 @@
+"""The two jobs end to end on the stand-ins (tasks run inline here; tests/crm_sync/
+test_worker.py runs them on a real Celery worker).
+
+Zoho must hold exactly the stand-in's order book: one product per ASIN, one contact per buyer,
+one sales order per order with Amazon's total; status changes flow through Update Order
+Status into Zoho and Order History; second runs write nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from crm_sync.mapping import WITHHELD_BUYER_KEY
+from crm_sync.services.runs import sync_run_start
+from crm_sync.tasks import execute_sync_run
+from history.models import OrderEvent, SyncRun
+
+WRITE_ROUTES = ("upsert:", "insert:", "update:")
+
+
+def zoho_writes(standin) -> int:
+    return sum(1 for call in standin.stats.log if call["route"].startswith(WRITE_ROUTES))
+
+
+def run_job(tenant, schedule: str) -> SyncRun:
+    run = sync_run_start(tenant=tenant, schedule=schedule, trigger=SyncRun.Trigger.SCHEDULED)
+    execute_sync_run.apply(args=[run.pk])
+    run.refresh_from_db()
+    return run
+
+
+def field(connected, module: str, label: str) -> str:
+    return connected.tenant.zoho_connection.field_api_names[module][label]
+
+
+def assert_zoho_matches_book(connected) -> None:
+    book_orders = connected.amazon.book.orders(connected.tenant.amazon_credentials.seller_id)
+    order_id_field = field(connected, "Sales_Orders", "Amazon Order ID")
+    status_field = field(connected, "Sales_Orders", "Amazon Order Status")
+    asin_field = field(connected, "Products", "ASIN No")
+    key_field = field(connected, "Contacts", "Amazon Buyer Email")
+
+    orders = {r[order_id_field]: r for r in connected.zoho_records("Sales_Orders")}
+    assert sorted(orders) == sorted(o.amazon_order_id for o in book_orders)
+    products = [r[asin_field] for r in connected.zoho_records("Products")]
+    assert sorted(products) == sorted({i.asin for o in book_orders for i in o.items})
+    contacts = [r[key_field] for r in connected.zoho_records("Contacts")]
+    expected_buyers = {
+        (o.buyer_email.lower() if o.buyer_email and o.details_visible else WITHHELD_BUYER_KEY)
+        for o in book_orders
+    }
+    assert sorted(contacts) == sorted(expected_buyers)
+    for book_order in book_orders:
+        record = orders[book_order.amazon_order_id]
+        assert record[status_field] == book_order.status
+        assert len(record["Ordered_Items"]) == len(book_order.items)
+        if book_order.details_visible:
+            assert Decimal(str(record["Grand_Total"])) == book_order.order_total, (
+                book_order.amazon_order_id
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_sync_then_status_updates_then_nothing_to_do(connected_tenant):
+    connected = connected_tenant
+    tenant = connected.tenant
+    book = connected.amazon.book
+
+    first = run_job(tenant, "sync_amazon_record")
+    assert first.outcome == SyncRun.Outcome.SUCCESS, first.error
+    assert first.orders_created == len(book.orders(tenant.amazon_credentials.seller_id))
+    assert first.records_failed == 0
+    assert_zoho_matches_book(connected)
+    assert OrderEvent.objects.filter(run=first, action="created").count() == first.orders_created
+    assert mail.outbox[-1].subject == "Amazon sync: Sync Amazon Record completed"
+    assert f"Sales Orders created:       {first.orders_created}" in mail.outbox[-1].body
+
+    moved = book.advance(12)
+    update = run_job(tenant, "update_order_status")
+    assert update.outcome == SyncRun.Outcome.SUCCESS, update.error
+    assert update.orders_updated == len(moved)
+    assert_zoho_matches_book(connected)
+    changes = OrderEvent.objects.filter(run=update).exclude(action="failed")
+    assert sorted(e.amazon_order_id for e in changes) == sorted(moved)
+    for event in changes:
+        assert event.old_status != event.new_status
+
+    writes_before = zoho_writes(connected.zoho)
+    again_sync = run_job(tenant, "sync_amazon_record")
+    again_update = run_job(tenant, "update_order_status")
+    assert again_sync.outcome == again_update.outcome == SyncRun.Outcome.NO_ORDERS
+    assert zoho_writes(connected.zoho) == writes_before
+    assert again_sync.api_calls["amazon"].get("ListOrderItems", 0) == 0
+    assert OrderEvent.objects.filter(run__in=[again_sync, again_update]).count() == 0
+    assert mail.outbox[-1].subject == "Amazon sync: Update Order Status found no new orders"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_credentials_the_run_fails_clearly(connected_tenant):
+    tenant = connected_tenant.tenant
+    tenant.amazon_credentials.delete()
+    run = run_job(tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "Amazon credentials are not set up" in run.error
+    assert "Traceback" not in mail.outbox[-1].body
+    assert mail.outbox[-1].subject == "Amazon sync: Sync Amazon Record failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wrong_secret_names_the_secret_key_in_history_and_email(connected_tenant):
+    creds = connected_tenant.tenant.amazon_credentials
+    creds.secret_key = "wrongSecretKey/abcdefghijklmnop0000"
+    creds.save()
+    run = run_job(connected_tenant.tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "Secret Key" in run.error
+    body = mail.outbox[-1].body + mail.outbox[-1].alternatives[0][0]
+    assert "Secret Key" in body
+    assert "wrongSecretKey" not in body
+    assert connected_tenant.amazon.stats.calls  # it really asked Amazon

@@ -1,0 +1,184 @@
+"""A real Celery worker on Redis runs the sync; SIGKILL in the middle loses and duplicates
+nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery_app import app
+from crm_sync.services.runs import sync_run_start
+from history.models import OrderEvent, SyncRun
+from tests.crm_sync.test_sync_flow import assert_zoho_matches_book
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.skipif(not REDIS_URL, reason="needs TEST_REDIS_URL (scripts/test starts Redis)"),
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def worker_env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(tmp_path / "emails"),
+            "AMAZON_MWS_ENDPOINT_OVERRIDE": settings.AMAZON_MWS_ENDPOINT_OVERRIDE,
+            "AMAZON_SPAPI_ENDPOINT_OVERRIDE": settings.AMAZON_SPAPI_ENDPOINT_OVERRIDE,
+            "AMAZON_LWA_TOKEN_URL": settings.AMAZON_LWA_TOKEN_URL,
+            "AMAZON_QUOTA_TIME_SCALE": str(settings.AMAZON_QUOTA_TIME_SCALE),
+            "ZOHO_ACCOUNTS_URL": settings.ZOHO_ACCOUNTS_URL,
+            "ZOHO_CLIENT_ID": settings.ZOHO_CLIENT_ID,
+            "ZOHO_CLIENT_SECRET": settings.ZOHO_CLIENT_SECRET,
+            "CELERY_VISIBILITY_TIMEOUT": "3",
+            "SYNC_RUN_STALE_SECONDS": "600",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+        }
+    )
+    return env
+
+
+def start_worker(tmp_path: Path, name: str) -> subprocess.Popen:
+    log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{name}@test",
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=worker_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+
+def send(run: SyncRun) -> None:
+    with app.connection_for_write(REDIS_URL) as conn:
+        app.send_task("crm_sync.tasks.execute_sync_run", args=[run.pk], connection=conn)
+
+
+def wait_for(predicate, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def finished(run: SyncRun) -> bool:
+    run.refresh_from_db()
+    return run.outcome != SyncRun.Outcome.RUNNING
+
+
+@pytest.fixture
+def flushed_redis():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_the_sync_and_sends_the_email(connected_tenant, flushed_redis, tmp_path):
+    worker = start_worker(tmp_path, "w1")
+    try:
+        run = sync_run_start(
+            tenant=connected_tenant.tenant,
+            schedule="sync_amazon_record",
+            trigger=SyncRun.Trigger.MANUAL,
+        )
+        send(run)
+        wait_for(lambda: finished(run), timeout=120, what="the run to finish")
+        assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+        assert_zoho_matches_book(connected_tenant)
+        wait_for(lambda: any((tmp_path / "emails").glob("*.log")), timeout=30, what="the email")
+        email = next((tmp_path / "emails").glob("*.log")).read_text()
+        assert "Subject: Amazon sync: Sync Amazon Record completed" in email
+    finally:
+        stop(worker)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_mid_sync_loses_and_duplicates_nothing(connected_tenant, flushed_redis, tmp_path):
+    # Slow every item call a little so the run spans several seconds and pages.
+    connected_tenant.amazon.faults.inject(
+        "slow", count=10_000, operation="ListOrderItems", delay=0.05
+    )
+    worker = start_worker(tmp_path, "w1")
+    run = sync_run_start(
+        tenant=connected_tenant.tenant,
+        schedule="sync_amazon_record",
+        trigger=SyncRun.Trigger.MANUAL,
+    )
+    try:
+        send(run)
+        wait_for(
+            lambda: connected_tenant.amazon.stats.calls.get("ListOrderItems", 0) >= 15,
+            timeout=60,
+            what="the sync to be under way",
+        )
+    finally:
+        stop(worker, signal.SIGKILL)
+    run.refresh_from_db()
+    assert run.outcome == SyncRun.Outcome.RUNNING  # killed mid-run
+
+    connected_tenant.amazon.faults.clear()
+    restarted = start_worker(tmp_path, "w2")
+    try:
+        wait_for(lambda: finished(run), timeout=120, what="the redelivered run to finish")
+    finally:
+        stop(restarted)
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert_zoho_matches_book(connected_tenant)
+    book_orders = connected_tenant.amazon.book.orders(
+        connected_tenant.tenant.amazon_credentials.seller_id
+    )
+    created = OrderEvent.objects.filter(tenant=connected_tenant.tenant, action="created")
+    assert created.count() == len(book_orders)
+    assert created.values("amazon_order_id").distinct().count() == len(book_orders)
