@@ -45,6 +45,8 @@ SCOPES = (
     "ZohoCRM.users.READ",
     "ZohoCRM.org.READ",
     "ZohoCRM.coql.READ",
+    # Zoho's search API also needs this one; without it search() answers OAUTH_SCOPE_MISMATCH.
+    "ZohoSearch.securesearch.READ",
 )
 # An access token is used until this long before it expires, then refreshed.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -155,11 +157,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 
-def _serverinfo() -> dict[str, str]:
+def _serverinfo(*, fresh: bool = False) -> dict[str, str]:
     """Zoho's own data-centre list from the configured accounts server (cached an hour)."""
     base = _origin(settings.ZOHO_ACCOUNTS_URL)
     key = f"zoho:serverinfo:{base}"
-    found = cache.get(key)
+    found = None if fresh else cache.get(key)
     if found is None:
         found = {}
         try:
@@ -180,6 +182,8 @@ def allowed_accounts_server(candidate: str) -> str:
     allowed = {*KNOWN_ACCOUNTS_SERVERS, _origin(settings.ZOHO_ACCOUNTS_URL)}
     if origin and origin not in allowed:
         allowed.update(_serverinfo().values())
+    if origin and origin not in allowed:  # Zoho may have opened a data centre since
+        allowed.update(_serverinfo(fresh=True).values())
     if not origin or origin not in allowed:
         raise ZohoConnectError(
             "Zoho named an accounts server we do not recognise; nothing was connected. "

@@ -178,7 +178,8 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
     old_server = existing.accounts_server if existing else ""
     if existing is not None:
         same_org = existing.org_id == candidate.org_id
-        candidate.pk = existing.pk  # reconnecting: update the row, connected_at becomes now
+        candidate.pk = existing.pk  # reconnecting: update the row in place
+        candidate.connected_at = timezone.now()
         candidate.field_api_names = existing.field_api_names if same_org else {}
         candidate.fields_ready_at = existing.fields_ready_at if same_org else None
         candidate.credits_remaining = existing.credits_remaining if same_org else None
