@@ -1,0 +1,84 @@
+"""Both stand-ins in one child process, so a benchmark measures only the product's memory.
+
+``python -m bench.standins --orders N --buyers B --products P [--throttle --time-scale S]``
+prints one JSON line (URLs, seller, org id) when ready and serves until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sandbox.amazon import AmazonStandIn, OrderBook
+from sandbox.zoho import ZohoStandIn
+from tests.fixtures.amazon import make_amazon_seller
+
+CLIENT_ID, CLIENT_SECRET = "bench-client-id", "bench-client-secret"
+REDIRECT_URI = "http://127.0.0.1/zoho/callback"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--buyers", type=int, default=2_000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--throttle", action="store_true")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    args = parser.parse_args()
+
+    seller = make_amazon_seller()
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    book = OrderBook.generate(
+        seed=7,
+        seller_id=seller.seller_id,
+        marketplace_ids=seller.marketplace_ids,
+        orders=args.orders,
+        buyers=args.buyers,
+        products=args.products,
+        start=end - timedelta(days=20),
+        end=end,
+    )
+    amazon = AmazonStandIn(book=book, time_scale=args.time_scale, throttle=args.throttle)
+    amazon.register_seller(seller)
+    amazon.start()
+    # Zoho's daily credit budget would stop a 50,000-order backfill; the benchmark measures
+    # the product, not Zoho's quota.
+    zoho = ZohoStandIn(daily_credits=10**9).start()
+    zoho.register_client(CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
+    org = zoho.create_org(
+        dc="com", edition="ultimate", company_name="Bench Inc", admin_email="admin@bench.example"
+    )
+    print(
+        json.dumps(
+            {
+                "amazon_url": amazon.url,
+                "zoho_accounts_url": zoho.accounts_url,
+                "zoho_api_url": zoho.api_url,
+                "org_id": org.org_id,
+                "seller": {
+                    "seller_id": seller.seller_id,
+                    "access_key": seller.access_key,
+                    "secret_key": seller.secret_key,
+                    "mws_auth_token": seller.mws_auth_token,
+                    "marketplace_ids": seller.marketplace_ids,
+                },
+                "orders": len(book.orders(seller.seller_id)),
+            }
+        ),
+        flush=True,
+    )
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    while not done.wait(0.5):
+        pass
+    amazon.stop()
+    zoho.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
