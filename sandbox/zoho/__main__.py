@@ -33,11 +33,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="seed fields that force generated names such as ASIN_No1",
     )
+    parser.add_argument("--quiet", action="store_true", help="no per-request access log")
     args = parser.parse_args(argv)
 
     base = args.accounts_port
     standin = ZohoStandIn(token_ttl_seconds=args.token_ttl)
-    standin.start(args.host, ports={"com": (base, base + 1), "eu": (base + 2, base + 3)})
+    standin.start(
+        args.host,
+        ports={"com": (base, base + 1), "eu": (base + 2, base + 3)},
+        access_log=not args.quiet,
+    )
     redirects = args.redirect_uri or ["http://127.0.0.1:8000/zoho/callback"]
     standin.register_client(args.client_id, args.client_secret, redirects)
     org = standin.create_org(

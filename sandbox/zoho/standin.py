@@ -58,13 +58,18 @@ class ZohoStandIn:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(
-        self, host: str = "127.0.0.1", ports: dict[str, tuple[int, int]] | None = None
+        self,
+        host: str = "127.0.0.1",
+        ports: dict[str, tuple[int, int]] | None = None,
+        *,
+        access_log: bool = False,
     ) -> ZohoStandIn:
         """Start one accounts and one API server per DC; ``ports`` maps dc → (accounts, api)."""
+        quiet = not access_log
         for dc in self.dcs:
             acc_port, api_port = (ports or {}).get(dc, (0, 0))
-            accounts = ServerThread(AccountsApp(self, dc), host, acc_port)
-            api = ServerThread(ApiApp(self, dc), host, api_port)
+            accounts = ServerThread(AccountsApp(self, dc), host, acc_port, quiet=quiet)
+            api = ServerThread(ApiApp(self, dc), host, api_port, quiet=quiet)
             self._servers += [accounts, api]
             self.dc_urls[dc] = (accounts.url, api.url)
         for server in self._servers:

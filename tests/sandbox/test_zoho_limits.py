@@ -209,3 +209,30 @@ def test_faults_disconnect_and_429(zoho_standin, zoho_org):
     assert zoho_standin.stats.by_status[429] == 2
     zoho_standin.stats.reset()
     assert sum(zoho_standin.stats.calls.values()) == 0
+
+
+def test_keep_alive(zoho_standin):
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(zoho_standin.api_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        conn.request(
+            "POST",
+            "/crm/v8/Contacts",
+            body=b'{"data": []}',
+            headers={"Content-Type": "application/json"},
+        )
+        first = conn.getresponse()
+        assert first.status == 401
+        assert first.getheader("Connection") is None
+        first.read()
+        sock = conn.sock
+        conn.request("GET", "/_sandbox/orgs")
+        second = conn.getresponse()
+        assert second.status == 200
+        second.read()
+        assert conn.sock is sock  # same TCP connection
+    finally:
+        conn.close()
