@@ -1,0 +1,93 @@
+"""What every Amazon orders client offers, whichever API (MWS today, SP-API later) it speaks.
+
+The sync job depends only on this protocol and on the shared types and errors, so switching
+a tenant from MWS to SP-API changes nothing downstream.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from amazon_ext.amazon.types import Order, OrderItem, OrderPage
+
+
+@dataclass
+class ClientStats:
+    """What one client sent and received; the sync job reports it in Amazon Sync History.
+
+    ``calls`` counts HTTP requests per operation (retries included), ``throttled`` the
+    throttling answers Amazon gave despite pacing, ``retries`` the requests sent again.
+    """
+
+    calls: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_call(self, operation: str) -> None:
+        with self._lock:
+            self.calls[operation] += 1
+
+    def count_throttled(self) -> None:
+        with self._lock:
+            self.throttled += 1
+
+    def count_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return {
+                "calls": dict(self.calls),
+                "throttled": self.throttled,
+                "retries": self.retries,
+            }
+
+
+@runtime_checkable
+class AmazonOrdersClient(Protocol):
+    """Reads one seller's orders and order items. Every method may raise
+    :class:`amazon_ext.amazon.errors.AmazonError` subclasses; none returns partial data."""
+
+    stats: ClientStats
+
+    def iter_order_pages(
+        self,
+        *,
+        created_after: datetime | None = None,
+        last_updated_after: datetime | None = None,
+        before: datetime | None = None,
+    ) -> Iterator[OrderPage]:
+        """Orders created (or last updated) in ``[after, before)``, one page at a time.
+
+        Exactly one of ``created_after`` / ``last_updated_after``. ``before`` is clamped to
+        two minutes ago; the last page's ``window_end`` is the next run's watermark.
+        """
+        ...
+
+    def list_order_items(self, amazon_order_id: str) -> tuple[OrderItem, ...]:
+        """All items of one order (every items page)."""
+        ...
+
+    def list_order_items_many(
+        self, amazon_order_ids: Sequence[str], *, max_workers: int = 4
+    ) -> dict[str, tuple[OrderItem, ...]]:
+        """Items for several orders, fetched concurrently within the quota."""
+        ...
+
+    def get_orders(self, amazon_order_ids: Sequence[str]) -> list[Order]:
+        """The current state of the given orders (unknown ids are left out)."""
+        ...
+
+    def verify(self) -> list[str]:
+        """Check the credentials and marketplaces; return the seller's marketplace ids.
+
+        Raises AmazonCredentialError whose ``field`` names the credential to fix.
+        """
+        ...

@@ -1,0 +1,466 @@
+"""MwsClient against the MWS stand-in over real HTTP (sandbox/amazon; no mocks)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from amazon_ext.amazon.base import AmazonOrdersClient
+from amazon_ext.amazon.errors import (
+    AmazonCredentialError,
+    AmazonRequestError,
+    AmazonResponseError,
+    AmazonServiceError,
+    AmazonThrottledError,
+)
+from amazon_ext.amazon.factory import orders_client_for
+from amazon_ext.amazon.mws.client import MwsClient, _user_agent
+from amazon_ext.amazon.pacing import LocalQuotaPacer, PacingPolicy
+from amazon_ext.models import AmazonCredentials, ConnectionKind
+from tests.fixtures.amazon import make_amazon_book, make_amazon_seller, start_amazon_standin
+
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def mws_settings(settings, amazon_standin):
+    settings.AMAZON_MWS_ENDPOINT_OVERRIDE = amazon_standin.url
+    settings.AMAZON_QUOTA_TIME_SCALE = amazon_standin.time_scale
+    settings.REDIS_URL = ""
+    return settings
+
+
+def client_for(standin, seller, **overrides) -> MwsClient:
+    """A client for ``seller`` with its own pacer: each stand-in starts with full buckets,
+    as a fresh Amazon account would, so a pacer shared with earlier tests would only be
+    slower, not wrong."""
+    values = {
+        "seller_id": seller.seller_id,
+        "access_key": seller.access_key,
+        "secret_key": seller.secret_key,
+        "mws_auth_token": seller.mws_auth_token,
+        "marketplace_ids": seller.marketplace_ids,
+        "pacer": LocalQuotaPacer(PacingPolicy(time_scale=standin.time_scale)),
+        "endpoint_override": standin.url,
+        "time_scale": standin.time_scale,
+    }
+    values.update(overrides)
+    return MwsClient(**values)
+
+
+@pytest.fixture
+def standin_300():
+    seller = make_amazon_seller()
+    standin = start_amazon_standin(
+        seller=seller, book=make_amazon_book(seller, orders=300, days=20), time_scale=1000
+    )
+    try:
+        yield standin, seller
+    finally:
+        standin.stop()
+
+
+def seller_orders(standin, seller):
+    return standin.book.orders(seller.seller_id)
+
+
+# ---- paging ------------------------------------------------------------------------------
+
+
+def test_pages_follow_next_tokens_until_the_last(standin_300):
+    standin, seller = standin_300
+    client = client_for(standin, seller)
+    expected = {o.amazon_order_id for o in seller_orders(standin, seller)}
+    assert len(expected) == 300
+
+    pages = list(client.iter_order_pages(created_after=LONG_AGO))
+
+    assert len(pages) == math.ceil(300 / 100)
+    assert [len(p.orders) for p in pages] == [100, 100, 100]
+    assert all(p.next_token for p in pages[:-1])
+    assert pages[-1].next_token is None
+    assert {o.amazon_order_id for p in pages for o in p.orders} == expected
+    assert client.stats.calls == {"ListOrders": 1, "ListOrdersByNextToken": 2}
+    assert standin.stats.calls["ListOrdersByNextToken"] == 2
+    # The echoed CreatedBefore (now − 2 min) is every page's window_end.
+    now = datetime.now(UTC)
+    assert pages[-1].window_end is not None
+    assert now - timedelta(minutes=3) < pages[-1].window_end <= now - timedelta(minutes=2)
+
+
+def test_pages_are_fetched_lazily(standin_300):
+    standin, seller = standin_300
+    client = client_for(standin, seller)
+    pages = client.iter_order_pages(last_updated_after=LONG_AGO)
+    assert client.stats.calls == {}
+    first = next(pages)
+    assert len(first.orders) == 100
+    assert client.stats.calls == {"ListOrders": 1}
+    pages.close()
+
+
+def test_before_is_sent_and_echoed(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    orders = seller_orders(amazon_standin, amazon_seller)
+    cut = orders[len(orders) // 2].purchase_date
+    pages = list(client.iter_order_pages(created_after=LONG_AGO, before=cut))
+    got = [o for p in pages for o in p.orders]
+    assert got
+    assert all(o.purchase_date < cut for o in got)
+    assert pages[-1].window_end == cut
+    # A Before in the future is clamped to two minutes ago.
+    future = datetime.now(UTC) + timedelta(days=1)
+    (page,) = client.iter_order_pages(last_updated_after=LONG_AGO, before=future)
+    assert page.window_end <= datetime.now(UTC) - timedelta(minutes=2)
+
+
+def test_exactly_one_after_is_required(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    with pytest.raises(ValueError, match="exactly one"):
+        client.iter_order_pages()
+    with pytest.raises(ValueError, match="exactly one"):
+        client.iter_order_pages(created_after=LONG_AGO, last_updated_after=LONG_AGO)
+    with pytest.raises(ValueError, match="aware"):
+        client.iter_order_pages(created_after=datetime(2020, 1, 1))
+    # A window that is already empty asks Amazon nothing.
+    assert list(client.iter_order_pages(created_after=datetime.now(UTC))) == []
+    assert client.stats.calls == {}
+
+
+def test_typed_orders_and_items_match_the_book(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    book = {o.amazon_order_id: o for o in seller_orders(amazon_standin, amazon_seller)}
+    orders = [o for p in client.iter_order_pages(created_after=LONG_AGO) for o in p.orders]
+    assert {o.amazon_order_id for o in orders} == set(book)
+    items = client.list_order_items_many([o.amazon_order_id for o in orders])
+
+    pending = [o for o in orders if o.order_status == "Pending"]
+    visible = [o for o in orders if o.order_status in ("Shipped", "Unshipped")]
+    assert pending
+    assert visible
+    for order in pending:
+        assert order.order_total is None
+        assert order.buyer_email is None
+        assert order.buyer_name is None
+        assert order.shipping_address is None
+        assert all(
+            i.item_price is None and i.item_tax is None for i in items[order.amazon_order_id]
+        )
+    for order in visible:
+        source = book[order.amazon_order_id]
+        assert order.purchase_date == source.purchase_date
+        assert order.purchase_date.tzinfo is not None
+        assert order.order_total.currency_code == source.currency
+        assert order.order_total.amount == source.order_total
+        assert order.buyer_email == source.buyer_email
+        lines = items[order.amazon_order_id]
+        assert [i.order_item_id for i in lines] == [i.order_item_id for i in source.items]
+        assert sum(i.item_price.amount for i in lines) == sum(
+            (i.item_price for i in source.items), Decimal(0)
+        )
+    gifts_without_email = [
+        o for o in visible if book[o.amazon_order_id].buyer_email is None and o.buyer_name
+    ]
+    assert all(o.buyer_email is None for o in gifts_without_email)
+
+
+def test_items_page_through_next_tokens(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    big = [o for o in seller_orders(amazon_standin, amazon_seller) if len(o.items) > 10]
+    if not big:
+        pytest.skip("the fixture book has no order with more than one items page")
+    order = big[0]
+    items = client.list_order_items(order.amazon_order_id)
+    assert [i.order_item_id for i in items] == [i.order_item_id for i in order.items]
+    assert client.stats.calls["ListOrderItems"] == 1
+    assert client.stats.calls["ListOrderItemsByNextToken"] == math.ceil(len(order.items) / 10) - 1
+
+
+def test_get_orders_in_batches_of_fifty(standin_300):
+    standin, seller = standin_300
+    client = client_for(standin, seller)
+    ids = [o.amazon_order_id for o in seller_orders(standin, seller)][:120]
+    unknown = "999-0000000-0000000"
+    orders = client.get_orders([*ids, unknown, ids[0]])
+    assert [o.amazon_order_id for o in orders] == ids
+    assert client.stats.calls == {"GetOrder": 3}
+
+
+def test_status_changes_show_up_by_last_updated(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    moved = amazon_standin.book.advance(3, at=since + timedelta(seconds=30))
+    assert moved
+    orders = [o for p in client.iter_order_pages(last_updated_after=since) for o in p.orders]
+    assert {o.amazon_order_id for o in orders} == set(moved)
+
+
+def test_service_status(mws_settings, amazon_standin, amazon_seller):
+    assert client_for(amazon_standin, amazon_seller).service_status().status == "GREEN"
+
+
+# ---- quota ---------------------------------------------------------------------------------
+
+
+def test_300_orders_with_items_receive_zero_throttled_responses(standin_300):
+    standin, seller = standin_300
+    assert standin.throttle
+    assert standin.time_scale == 1000
+    client = client_for(standin, seller)
+    orders = items = 0
+    started = time.monotonic()
+    for page in client.iter_order_pages(created_after=LONG_AGO):
+        orders += len(page.orders)
+        fetched = client.list_order_items_many(
+            [o.amazon_order_id for o in page.orders], max_workers=8
+        )
+        items += sum(len(v) for v in fetched.values())
+    elapsed = time.monotonic() - started
+
+    assert orders == 300
+    assert items == sum(len(o.items) for o in seller_orders(standin, seller))
+    assert standin.stats.throttled == 0
+    assert standin.stats.by_status.keys() == {200}
+    assert client.stats.throttled == 0
+    assert client.stats.retries == 0
+    assert client.stats.calls["ListOrderItems"] == 300
+    # Paced, not stalled: the floor is (300 − 30) item calls at 500/s ≈ 0.54 s.
+    assert elapsed < 10
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+def assert_secret_free(seller, *texts: str) -> None:
+    for text in texts:
+        assert seller.secret_key not in text
+        assert seller.mws_auth_token not in text
+
+
+def test_wrong_secret_names_the_secret_key(mws_settings, amazon_standin, amazon_seller, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = client_for(amazon_standin, amazon_seller, secret_key="wrong/secret+key=0000")
+    with pytest.raises(AmazonCredentialError) as info:
+        client.verify()
+    assert info.value.field == "secret_key"
+    assert "Secret Key" in str(info.value)
+    assert info.value.request_id
+    assert client.stats.calls == {"ListMarketplaceParticipations": 1}  # never retried
+    assert "wrong/secret+key=0000" not in str(info.value) + repr(client) + caplog.text
+    assert_secret_free(amazon_seller, str(info.value), repr(client), caplog.text)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"access_key": "UNKNOWNACCESSKEY0001"}, "access_key", "AWS Access Key"),
+        ({"mws_auth_token": ""}, "mws_auth_token", "MWS Auth Token"),
+        (
+            {"mws_auth_token": "amzn.mws.00000000-0000-0000-0000-wrongtoken01"},
+            "mws_auth_token",
+            "MWS Auth Token",
+        ),
+        ({"seller_id": "A9UNKNOWNSELLER"}, "seller_id", "not authorised"),
+    ],
+)
+def test_credential_errors_name_the_field(
+    mws_settings, amazon_standin, amazon_seller, caplog, overrides, field, words
+):
+    caplog.set_level(logging.DEBUG)
+    client = client_for(amazon_standin, amazon_seller, **overrides)
+    for call in (client.verify, lambda: list(client.iter_order_pages(created_after=LONG_AGO))):
+        with pytest.raises(AmazonCredentialError) as info:
+            call()
+        assert info.value.field == field
+        assert words in str(info.value)
+        assert_secret_free(amazon_seller, str(info.value), repr(info.value), caplog.text)
+    assert client.stats.retries == 0
+    assert sum(client.stats.calls.values()) == 2
+
+
+def test_wrong_region_names_the_seller_id_and_says_region(
+    mws_settings, amazon_standin, amazon_seller
+):
+    # The seller sells in NA; these EU marketplaces send the calls to mws-eu.amazonservices.com.
+    client = client_for(amazon_standin, amazon_seller, marketplace_ids=["A1PA6795UKMFR9"])
+    with pytest.raises(AmazonCredentialError) as info:
+        client.verify()
+    assert info.value.field == "seller_id"
+    assert "region" in str(info.value)
+    assert "mws-eu.amazonservices.com" in str(info.value)
+
+
+def test_verify_finds_a_marketplace_the_seller_does_not_sell_in(mws_settings, amazon_standin):
+    eu_seller = make_amazon_seller("A2EUSELLER0001", n=2, marketplace_ids=["A13V1IB3VIYZZH"])
+    amazon_standin.register_seller(eu_seller)
+    client = client_for(
+        amazon_standin, eu_seller, marketplace_ids=["A13V1IB3VIYZZH", "A1PA6795UKMFR9"]
+    )
+    with pytest.raises(AmazonCredentialError) as info:
+        client.verify()
+    assert info.value.field == "marketplace_id_2"
+    assert "Marketplace A1PA6795UKMFR9 is not one this seller sells in" in str(info.value)
+    # ListOrders names the same field from Amazon's AccessDenied.
+    with pytest.raises(AmazonCredentialError) as info:
+        list(client.iter_order_pages(created_after=LONG_AGO))
+    assert info.value.field == "marketplace_id_2"
+    # …and with the right marketplaces verify returns what the seller sells in.
+    assert client_for(amazon_standin, eu_seller).verify() == ["A13V1IB3VIYZZH"]
+
+
+def test_marketplace_problems_found_before_calling(mws_settings, amazon_standin, amazon_seller):
+    for ids, field in (
+        (["ATVPDKIKX0DER", "NOTAMARKETPLACE"], "marketplace_id_2"),
+        (["ATVPDKIKX0DER", "A1PA6795UKMFR9"], "marketplace_id_2"),
+        ([], "marketplace_id_1"),
+    ):
+        client = client_for(amazon_standin, amazon_seller, marketplace_ids=ids)
+        with pytest.raises(AmazonCredentialError) as info:
+            client.verify()
+        assert info.value.field == field
+        assert client.stats.calls == {}
+
+
+def test_invalid_parameter_value_keeps_amazons_message(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    with pytest.raises(AmazonRequestError) as info:
+        client.get_orders(["not-an-order-id"])
+    assert info.value.code == "InvalidParameterValue"
+    assert "Invalid AmazonOrderId: not-an-order-id" in str(info.value)
+    assert client.stats.retries == 0
+
+
+def test_expired_next_token_raises_next_token_corrupted(settings):
+    seller = make_amazon_seller()
+    standin = start_amazon_standin(
+        seller=seller, book=make_amazon_book(seller, orders=150), next_token_ttl_seconds=2
+    )
+    try:
+        client = client_for(standin, seller)
+        pages = client.iter_order_pages(created_after=LONG_AGO)
+        assert next(pages).next_token
+        standin.clock.advance(5)
+        with pytest.raises(AmazonRequestError) as info:
+            next(pages)
+        assert info.value.code == "NextTokenCorrupted"
+        assert client.stats.calls["ListOrdersByNextToken"] == 1  # not retried
+    finally:
+        standin.stop()
+
+
+# ---- retries -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_retried_then_succeed(
+    mws_settings, amazon_standin, amazon_seller, status
+):
+    client = client_for(amazon_standin, amazon_seller)
+    amazon_standin.faults.inject(status, 2, operation="ListOrders")
+    pages = list(client.iter_order_pages(created_after=LONG_AGO))
+    assert sum(len(p.orders) for p in pages) == 60
+    assert client.stats.calls["ListOrders"] == 3
+    assert client.stats.retries == 2
+    assert amazon_standin.stats.by_status[status] == 2
+
+
+def test_server_errors_give_up_after_four_retries(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    amazon_standin.faults.inject(500, 10, operation="GetServiceStatus")
+    with pytest.raises(AmazonServiceError) as info:
+        client.service_status()
+    assert client.stats.calls["GetServiceStatus"] == 5
+    assert client.stats.retries == 4
+    assert "InternalError" in str(info.value)
+    assert info.value.request_id
+
+
+def test_throttled_then_success_waits_a_restore_interval(
+    mws_settings, amazon_standin, amazon_seller
+):
+    client = client_for(amazon_standin, amazon_seller)
+    order_id = seller_orders(amazon_standin, amazon_seller)[0].amazon_order_id
+    amazon_standin.faults.inject("throttle", 1, operation="ListOrderItems")
+    started = time.monotonic()
+    items = client.list_order_items(order_id)
+    assert items
+    assert time.monotonic() - started >= 2.0 / amazon_standin.time_scale
+    assert client.stats.throttled == 1
+    assert client.stats.retries == 1
+    assert client.stats.calls["ListOrderItems"] == 2
+    assert amazon_standin.stats.throttled == 1
+
+
+def test_throttled_too_often_raises(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    amazon_standin.faults.inject("throttle", 20, operation="ListOrders")
+    with pytest.raises(AmazonThrottledError):
+        list(client.iter_order_pages(created_after=LONG_AGO))
+    assert client.stats.throttled == 6
+    assert client.stats.calls["ListOrders"] == 6
+
+
+def test_timeouts_and_dropped_connections_are_retried(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller, timeout=0.3)
+    amazon_standin.faults.inject("slow", 1, operation="GetServiceStatus", delay=1.0)
+    amazon_standin.faults.inject("disconnect", 1, operation="GetServiceStatus")
+    assert client.service_status().status == "GREEN"
+    assert client.stats.calls["GetServiceStatus"] == 3
+    assert client.stats.retries == 2
+
+
+def test_malformed_page_raises_with_request_id_and_is_not_retried(
+    mws_settings, amazon_standin, amazon_seller
+):
+    client = client_for(amazon_standin, amazon_seller)
+    amazon_standin.faults.inject("malformed", 1, operation="ListOrders")
+    with pytest.raises(AmazonResponseError) as info:
+        list(client.iter_order_pages(created_after=LONG_AGO))
+    assert info.value.request_id
+    assert info.value.request_id in str(info.value)
+    assert client.stats.calls == {"ListOrders": 1}
+
+
+def test_malformed_items_fail_the_whole_batch(mws_settings, amazon_standin, amazon_seller):
+    client = client_for(amazon_standin, amazon_seller)
+    ids = [o.amazon_order_id for o in seller_orders(amazon_standin, amazon_seller)][:20]
+    amazon_standin.faults.inject("malformed", 1, operation="ListOrderItems")
+    with pytest.raises(AmazonResponseError):
+        client.list_order_items_many(ids, max_workers=4)
+
+
+# ---- wiring --------------------------------------------------------------------------------
+
+
+def test_factory_builds_an_mws_client_from_stored_credentials(
+    mws_settings, amazon_standin, amazon_seller, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    credentials = AmazonCredentials(
+        kind=ConnectionKind.MWS,
+        seller_id=amazon_seller.seller_id,
+        marketplace_ids=amazon_seller.marketplace_ids,
+        access_key=amazon_seller.access_key,
+        secret_key=amazon_seller.secret_key,
+        mws_auth_token=amazon_seller.mws_auth_token,
+    )
+    client = orders_client_for(credentials)
+    assert isinstance(client, MwsClient)
+    assert isinstance(client, AmazonOrdersClient)
+    assert client.verify() == amazon_seller.marketplace_ids
+    assert_secret_free(amazon_seller, repr(client), str(vars(client)), caplog.text)
+
+    with pytest.raises(NotImplementedError, match="SP-API"):
+        orders_client_for(AmazonCredentials(kind=ConnectionKind.SPAPI, seller_id="A1"))
+
+
+def test_user_agent_format():
+    agent = _user_agent("Amazon Sync (test)")
+    assert agent.startswith("Amazon Sync test/1.0 (Language=Python/3.")
+    assert "; Platform=" in agent
+    assert agent.endswith(")")
