@@ -38,6 +38,11 @@ EXTENSION = {
 TERMS_SESSION_KEY = "install_terms_accepted"
 
 
+def _posted(request: HttpRequest):
+    """The POST data to bind a form to (even when empty), or None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
 def page_context(request: HttpRequest, tenant: Tenant, **extra) -> dict:
     """What every organisation page's layout needs (navigation, the user's role)."""
     profile = membership_profile(tenant=tenant, user=request.user)
@@ -105,7 +110,7 @@ def install_terms(request: HttpRequest, tenant_id: int) -> HttpResponse:
     if tenant.is_installed:
         messages.info(request, "The Amazon Extension is already installed; change it here.")
         return redirect("amazon_ext:settings", tenant_id=tenant.id)
-    form = TermsForm(request.POST or None)
+    form = TermsForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         accepted = dict(request.session.get(TERMS_SESSION_KEY) or {})
         accepted[str(tenant.id)] = timezone.now().isoformat()
@@ -127,7 +132,7 @@ def install_users(request: HttpRequest, tenant_id: int) -> HttpResponse:
     if str(tenant.id) not in accepted:
         messages.error(request, "Agree to the Terms of Service first.")
         return redirect("amazon_ext:install_terms", tenant_id=tenant.id)
-    form = InstallScopeForm(request.POST or None)
+    form = InstallScopeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         tenant_install(
             tenant=tenant,
@@ -172,7 +177,7 @@ def install_credentials(request: HttpRequest, tenant_id: int) -> HttpResponse:
         return redirect("amazon_ext:install_zoho", tenant_id=tenant.id)
     credentials = tenant_connections(tenant=tenant).credentials
     form = CredentialsForm(
-        request.POST or None,
+        _posted(request),
         credentials=credentials,
         initial=credentials_as_form_initial(credentials=credentials),
     )
@@ -212,7 +217,7 @@ def settings_page(request: HttpRequest, tenant_id: int) -> HttpResponse:
     tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
     if (response := not_installed_redirect(request, tenant)) is not None:
         return response
-    form = TenantSettingsForm(request.POST or None, initial=TenantSettingsForm.initial_for(tenant))
+    form = TenantSettingsForm(_posted(request), initial=TenantSettingsForm.initial_for(tenant))
     if request.method == "POST" and form.is_valid():
         changed = tenant_settings_update(tenant=tenant, **form.cleaned_data)
         if changed:
