@@ -519,6 +519,11 @@ def criteria_equals(field_name: str, value: str) -> str:
     return f"({field_name}:equals:{escaped})"
 
 
+def coql_literal(value: str) -> str:
+    """A quoted COQL string literal; backslashes and single quotes are escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def client_for(tenant, **options: Any) -> ZohoClient:
     """The client for a tenant's Zoho connection; raises ``ZohoReconnectRequired`` if it has
     none or it needs reconnecting."""

@@ -8,6 +8,7 @@ Status into Zoho and Order History; second runs write nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -78,13 +79,22 @@ def test_first_sync_then_status_updates_then_nothing_to_do(connected_tenant):
     assert mail.outbox[-1].subject == "Amazon sync: Sync Amazon Record completed"
     assert f"Sales Orders created:       {first.orders_created}" in mail.outbox[-1].body
 
-    moved = book.advance(12)
+    seller_id = tenant.amazon_credentials.seller_id
+    # Amazon serves changes only once they are two minutes old: date them five minutes back.
+    changed_at = connected.amazon.clock.now() - timedelta(minutes=5)
+    pending = [o.amazon_order_id for o in book.orders(seller_id) if o.status == "Pending"]
+    assert pending, "the seeded book has Pending orders"
+    book.set_status(pending[-1], "Unshipped", at=changed_at)  # money, buyer, items now visible
+    moved = sorted({*book.advance(12, at=changed_at), pending[-1]})
     update = run_job(tenant, "update_order_status")
     assert update.outcome == SyncRun.Outcome.SUCCESS, update.error
     assert update.orders_updated == len(moved)
     assert_zoho_matches_book(connected)
     changes = OrderEvent.objects.filter(run=update).exclude(action="failed")
-    assert sorted(e.amazon_order_id for e in changes) == sorted(moved)
+    assert sorted(e.amazon_order_id for e in changes) == moved
+    filled = changes.get(amazon_order_id=pending[-1])
+    assert (filled.action, filled.old_status) == ("updated", "Pending")
+    assert filled.new_status == book.get(pending[-1]).status
     for event in changes:
         assert event.old_status != event.new_status
 
