@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+import math
 import re
 import secrets
 import threading
@@ -370,12 +371,16 @@ _TAIL_NAMES = {
 def _as_number(value: Any) -> float | int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return value
+    if isinstance(value, int):
+        return value if abs(value) < 10**15 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) and abs(value) < 1e15 else None
     if isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
+            return None
+        if not math.isfinite(number) or abs(number) >= 1e15:
             return None
         return int(number) if number.is_integer() and "." not in value else number
     return None

@@ -294,3 +294,34 @@ def test_serverinfo_and_users(zoho_standin, zoho_org):
     me = requests.get(f"{api}/crm/v8/users?type=CurrentUser", headers=h, timeout=10).json()["users"]
     assert me[0]["email"] == "admin@acme.example"
     assert me[0]["profile"]["name"] == "Administrator"
+
+
+def test_refresh_token_only_on_first_consent_without_prompt(zoho_standin, zoho_org):
+    def exchange(**kw):
+        cb = _callback(zoho_standin, "admin@acme.example", **kw)
+        return _token(
+            cb["accounts-server"],
+            grant_type="authorization_code",
+            code=cb["code"],
+            redirect_uri=REDIRECT,
+        ).json()
+
+    assert "refresh_token" in exchange(prompt="")
+    assert "refresh_token" not in exchange(prompt="")  # Zoho: no new one without prompt=consent
+    assert "refresh_token" in exchange(prompt="consent")
+
+
+def test_client_not_enabled_for_a_dc(zoho_standin):
+    zoho_standin.register_client("us-only", "sec", [REDIRECT], dcs=("com",))
+    zoho_standin.create_org(dc="eu", company_name="EU", admin_email="eu@x.example")
+    url = zoho_standin.authorize_url(client_id="us-only", redirect_uri=REDIRECT, scope=ALL_SCOPES)
+    cb = dict(parse_qsl(urlsplit(zoho_authorize(zoho_standin, url, "eu@x.example")).query))
+    assert cb["location"] == "eu"
+    r = _token(
+        cb["accounts-server"],
+        grant_type="authorization_code",
+        code=cb["code"],
+        client_id="us-only",
+        client_secret="sec",
+    )
+    assert r.json() == {"error": "invalid_client"}
