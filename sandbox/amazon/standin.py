@@ -31,6 +31,7 @@ from sandbox.amazon import regions
 from sandbox.amazon.mws import SECTIONS as MWS_SECTIONS
 from sandbox.amazon.mws import MwsApi
 from sandbox.amazon.orderbook import STATUSES, OrderBook, iso_z
+from sandbox.amazon.spapi import SpApi
 from sandbox.amazon.tokens import TokenCodec
 from sandbox.common.clock import SandboxClock
 from sandbox.common.faults import FaultInjector
@@ -110,7 +111,7 @@ class AmazonStandIn:
         self.url: str = ""
         self._server: ServerHandle | None = None
         self.mws = MwsApi(self)
-        self.spapi = _load_spapi(self)
+        self.spapi = SpApi(self)
 
     # ------------------------------------------------------------------ registry
     @property
@@ -131,8 +132,7 @@ class AmazonStandIn:
                 raise ValueError("access key already registered with another secret key")
             self._reg.access_keys[seller.access_key] = seller.secret_key
             self._reg.sellers[seller.seller_id] = seller
-        if self.spapi is not None:
-            self.spapi.register_seller(seller)
+        self.spapi.register_seller(seller)
 
     def register_application(
         self, application_id: str, lwa_client_id: str, lwa_client_secret: str, redirect_uri: str
@@ -140,8 +140,7 @@ class AmazonStandIn:
         app = Application(application_id, lwa_client_id, lwa_client_secret, redirect_uri)
         with self._lock:
             self.applications[application_id] = app
-        if self.spapi is not None:
-            self.spapi.register_client(lwa_client_id, lwa_client_secret)
+        self.spapi.register_client(lwa_client_id, lwa_client_secret)
         return app
 
     # ------------------------------------------------------------------ lifecycle
@@ -170,8 +169,7 @@ class AmazonStandIn:
     def reset_throttling(self) -> None:
         """Refill every bucket (MWS and SP-API)."""
         self.mws.buckets.reset()
-        if self.spapi is not None:
-            self.spapi.buckets.reset()
+        self.spapi.buckets.reset()
 
     # ------------------------------------------------------------------ faults
     def apply_fault(self, request: Request, operation: str | None, error_factory):
@@ -202,11 +200,9 @@ class AmazonStandIn:
             return response(environ, start_response)
         if path in MWS_SECTIONS:
             response = self.mws.handle(request)
-        elif self.spapi is not None and self.spapi.owns(path):
+        elif self.spapi.owns(path):
             response = self.spapi.handle(request)
-        elif self.spapi is not None and regions.is_spapi_host(
-            regions.normalise_host(request.headers.get("Host"))
-        ):
+        elif regions.is_spapi_host(regions.normalise_host(request.headers.get("Host"))):
             response = self.spapi.not_found(request)
         else:
             response = self.mws.handle(request)  # 404 InvalidAddress
@@ -274,6 +270,12 @@ class AmazonStandIn:
                 if "offset" in body:
                     self.clock.set_offset(float(body["offset"]))
             return self._json({"now": iso_z(self.clock.now()), "offset": self.clock.offset})
+        if path == "/_sandbox/revoke" and method == "POST":
+            self.spapi.revoke(self._body(request)["refresh_token"])
+            return self._json({"ok": True})
+        if path == "/_sandbox/expire-tokens" and method == "POST":
+            self.spapi.expire_access_tokens()
+            return self._json({"ok": True})
         if path == "/_sandbox/sellers" and method == "GET":
             return self._json([asdict(s) for s in self.sellers.values()])
         if path == "/_sandbox/orders" and method == "GET":
@@ -329,14 +331,6 @@ class AmazonStandIn:
             "<th>Items<th>Total</tr>" + "".join(rows) + "</table>"
         )
         return Response(page, 200, content_type="text/html; charset=utf-8")
-
-
-def _load_spapi(standin: AmazonStandIn):
-    try:
-        from sandbox.amazon.spapi import SpApi
-    except ImportError:  # pragma: no cover - SP-API module not present
-        return None
-    return SpApi(standin)
 
 
 # ---------------------------------------------------------------------- demo data
