@@ -232,9 +232,10 @@ class ZohoClient:
                 self.stats[route] += 1
             self._track_credits(resp)
             status = resp.status_code
-            log.info("zoho tenant=%s %s %s %s", tenant, method, path, status)
             if status < 300:
+                log.debug("zoho tenant=%s %s %s %s", tenant, method, path, status)
                 return resp
+            log.info("zoho tenant=%s %s %s %s", tenant, method, path, status)
             body = _json(resp)
             if status == 400 and results_key and self._is_per_item(body, results_key, expected):
                 return resp  # every item failed; the caller reports each one
