@@ -564,7 +564,11 @@ class ApiApp:
         }
         if more:
             nxt = secrets.token_hex(20)
-            expiry = org.clock.now() + PAGE_TOKEN_TTL
+            now = org.clock.now()
+            expiry = now + PAGE_TOKEN_TTL
+            if len(org.page_tokens) > 10_000:
+                for key in [k for k, v in org.page_tokens.items() if v[2] <= now][:10_000]:
+                    del org.page_tokens[key]
             org.page_tokens[nxt] = (module.api_name, offset + per_page, expiry)
             info["next_page_token"] = nxt
             info["page_token_expiry"] = _iso_at(expiry, org)
