@@ -80,6 +80,7 @@ def configure(info: dict, workdir: str, args) -> None:
 
 def install_tenant(info: dict):
     from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
 
     from amazon_ext.services.credentials import credentials_save
     from amazon_ext.services.tenants import tenant_create
@@ -93,7 +94,7 @@ def install_tenant(info: dict):
     form = {k: seller[k] for k in ("seller_id", "access_key", "secret_key", "mws_auth_token")}
     form.update({f"marketplace_id_{i}": m for i, m in enumerate(seller["marketplace_ids"], 1)})
     credentials_save(tenant=tenant, data=form)
-    session: dict = {}
+    session = SessionStore()
     url = connect_start(tenant=tenant, user=admin, session=session)
     parts = urlsplit(url)
     form = dict(parse_qsl(parts.query))

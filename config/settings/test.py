@@ -1,6 +1,8 @@
 """Settings for the test suite: fast hashing, in-memory email, Celery tasks inline (the
 worker tests start a real worker on Redis and send to it explicitly)."""
 
+import os
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, VAR_DIR
 
@@ -11,4 +13,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: the real-worker tests open the same test database from another
     # process.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # One file per test process, so parallel runs on one machine do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
