@@ -45,3 +45,20 @@ def bar_chart(points: list[tuple[str, int]], *, css: dict[str, str] | None = Non
             )
         )
     return bars
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    key: str
+    label: str
+    count: int
+    percent: float
+
+
+def outcome_rows(counts: dict[str, int], labels: dict[str, str]) -> list[OutcomeRow]:
+    """Horizontal bars for run outcomes, widths relative to the most common outcome."""
+    top = max(counts.values(), default=0) or 1
+    return [
+        OutcomeRow(key=k, label=labels.get(k, k), count=n, percent=round(100 * n / top, 1))
+        for k, n in counts.items()
+    ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from amazon_ext.access import tenant_for_user
 from amazon_ext.views import not_installed_redirect, page_context
-from history.charts import bar_chart
+from history.charts import bar_chart, outcome_rows
 from history.forms import OrderSearchForm, RunFilterForm
 from history.models import SyncRun
 from history.selectors import (
@@ -54,10 +54,7 @@ def dashboard(request: HttpRequest, tenant_id: int) -> HttpResponse:
         per_day=per_day,
         per_day_bars=bar_chart([(d.day.strftime("%b %-d"), d.orders) for d in per_day]),
         per_day_total=sum(d.orders for d in per_day),
-        outcome_bars=bar_chart(
-            [(labels[k], v) for k, v in outcomes.items()],
-            css={labels[k]: f"outcome-{k}" for k in outcomes},
-        ),
+        outcomes=outcome_rows(outcomes, labels),
         chart_days=CHART_DAYS,
         search_form=OrderSearchForm(),
     )
