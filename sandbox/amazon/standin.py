@@ -210,7 +210,9 @@ class AmazonStandIn:
             body = response.get_data()
             response.set_data(body[: max(1, len(body) // 2)])
         if not path.startswith("/apps/"):
-            self.stats.record(environ.get("sandbox.operation"), response.status_code)
+            # a dropped connection answered nothing: counted under status 0
+            status = 0 if environ.get("sandbox.disconnect") else response.status_code
+            self.stats.record(environ.get("sandbox.operation"), status)
         return response(environ, start_response)
 
     # ------------------------------------------------------------------ control API
@@ -299,7 +301,7 @@ class AmazonStandIn:
         sellers = [seller] if seller else self.book.sellers()
         rows = []
         for sid in sellers:
-            for o in self.book.orders(sid)[-500:]:
+            for o in reversed(self.book.orders(sid)[-500:]):
                 rows.append(
                     "<tr>"
                     + "".join(
