@@ -11,6 +11,7 @@ Refresh is single-flight per tenant: Zoho allows 10 new access tokens per refres
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
@@ -50,6 +51,8 @@ SCOPES = (
 )
 # An access token is used until this long before it expires, then refreshed.
 REFRESH_MARGIN = timedelta(minutes=5)
+# Zoho's "Access Denied" refresh throttle clears after 15–30 minutes without token calls.
+THROTTLE_PAUSE_SECONDS = 15 * 60
 STATE_SALT = "crm_sync.zoho.oauth.state"
 STATE_MAX_AGE_SECONDS = 10 * 60
 STATE_SESSION_KEY = "zoho_oauth_pending"
@@ -306,6 +309,11 @@ def _tenant_lock(tenant_id: int) -> threading.Lock:
         return _tenant_locks.setdefault(tenant_id, threading.Lock())
 
 
+def _throttle_key(refresh_token: str) -> str:
+    # Keyed by the grant (hashed), not the tenant id: a reconnect starts afresh.
+    return "zoho:refresh-throttled:" + hashlib.sha256(refresh_token.encode()).hexdigest()[:24]
+
+
 def _usable_token(connection: ZohoConnection) -> str:
     expires = connection.access_token_expires_at
     if not connection.access_token or expires is None:
@@ -358,10 +366,21 @@ def ensure_access_token(connection: ZohoConnection, *, rejected: str | None = No
         if token and token != rejected:
             _copy_tokens(row, connection)
             return token
+        refresh_token = reveal(row.refresh_token)
+        throttle_key = _throttle_key(refresh_token)
+        if cache.get(throttle_key):
+            # Asking again while Zoho throttles keeps the throttle closed; wait it out.
+            raise ZohoTokenThrottledError(
+                "Access Denied", "waiting for Zoho's token throttle to clear"
+            )
         try:
             tokens = refresh_access_token(
-                accounts_server=row.accounts_server, refresh_token=reveal(row.refresh_token)
+                accounts_server=row.accounts_server, refresh_token=refresh_token
             )
+        except ZohoTokenThrottledError:
+            cache.set(throttle_key, True, THROTTLE_PAUSE_SECONDS)
+            log.warning("zoho token refresh throttled tenant=%s", row.tenant_id)
+            raise
         except ZohoTokenRevokedError as exc:
             revoked = exc
             row.status = ZohoConnection.Status.BROKEN

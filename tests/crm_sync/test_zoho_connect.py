@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from crm_sync.models import ZohoConnection
-from crm_sync.zoho import oauth
+from crm_sync.zoho import oauth, services
 from tests.crm_sync.test_zoho_support import add_member, make_tenant, use_standin
 from tests.fixtures.zoho import TEST_CLIENT_SECRET, zoho_authorize
 
@@ -280,3 +280,16 @@ def test_reconnecting_replaces_the_connection_and_revokes_the_old_token(
     assert zoho_standin.oauth.refresh[old_token].revoked
     # Same org: the fields exist, so the second setup created none.
     assert zoho_standin.stats.count("create_fields", "POST") == 0
+
+
+def test_disconnect_revokes_the_grant_and_forgets_the_connection(client, zoho_standin):
+    zoho_standin.create_org(dc="eu", company_name="Acme", admin_email="boss@acme.example")
+    tenant, admin = make_tenant()
+    client.force_login(admin)
+    _finish(client, zoho_authorize(zoho_standin, _start(client, tenant), "boss@acme.example"))
+    token = oauth.reveal(ZohoConnection.objects.get(tenant=tenant).refresh_token)
+
+    assert services.disconnect(tenant=tenant) is True
+
+    assert zoho_standin.oauth.refresh[token].revoked
+    assert not ZohoConnection.objects.filter(tenant=tenant).exists()

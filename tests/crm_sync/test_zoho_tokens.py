@@ -165,6 +165,12 @@ def test_refresh_throttle_in_an_http_200_body_is_detected(settings, zoho_org):
         connection.refresh_from_db()
         # Throttling is temporary: the connection is not marked broken.
         assert connection.status == ZohoConnection.Status.CONNECTED
+        # Asking again at once would keep Zoho's throttle closed: no token call is made.
+        token_calls = standin.stats.count("token:refresh_token")
+        assert token_calls == 2  # the allowed one, and the throttled one
+        with pytest.raises(ZohoTokenThrottledError):
+            ZohoClient(connection).org()
+        assert standin.stats.count("token:refresh_token") == token_calls
     finally:
         standin.stop()
 
