@@ -183,6 +183,10 @@ SYNC_FIRST_RUN_LOOKBACK_DAYS = env_int("SYNC_FIRST_RUN_LOOKBACK_DAYS", 30)
 SYNC_RUN_STALE_SECONDS = env_int("SYNC_RUN_STALE_SECONDS", 600)
 # A message a worker took but did not acknowledge (it died) comes back after this many
 # seconds; longer than the hard time limit so a live run is never handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", SYNC_HARD_TIME_LIMIT + 600)
-}
+# Only Redis knows this option: kombu's SQLAlchemy transport (the embedded default) hands
+# transport options to create_engine(), which refuses unknown keywords.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", SYNC_HARD_TIME_LIMIT + 600)}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+    else {}
+)
