@@ -24,7 +24,6 @@ from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import (
-    ZohoApiError,
     ZohoConnectError,
     ZohoEditionUnsupportedError,
     ZohoError,
@@ -125,7 +124,7 @@ def connect_finish(*, user, session, params: Mapping[str, str]) -> ConnectResult
     except ZohoFieldSetupError as exc:
         result.fields_report = exc.report
         result.problems.append(exc.message)
-    except ZohoApiError as exc:
+    except ZohoError as exc:
         result.problems.append(f"Custom fields could not be set up yet: {exc}")
     client.close()
     log.info(

@@ -35,11 +35,12 @@ def zoho_callback(request: HttpRequest) -> HttpResponse:
         result = services.connect_finish(
             user=request.user, session=request.session, params=request.GET
         )
-    except ZohoStateError as exc:
-        return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
     except ZohoConnectError as exc:
+        tenant_id = getattr(exc, "tenant_id", None)
+        if isinstance(exc, ZohoStateError) or tenant_id is None:
+            return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
         messages.error(request, exc.message)
-        return redirect(_settings_url(exc.tenant_id))
+        return redirect(_settings_url(tenant_id))
     connection = result.connection
     messages.success(
         request,
