@@ -131,3 +131,22 @@ def test_wrong_secret_names_the_secret_key_in_history_and_email(connected_tenant
     assert "Secret Key" in body
     assert "wrongSecretKey" not in body
     assert connected_tenant.amazon.stats.calls  # it really asked Amazon
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_whose_checkpoint_was_lost_are_not_duplicated(connected_tenant):
+    """A worker that dies after Zoho accepted a page but before the page's checkpoint
+    committed: the re-run finds the records by their unique keys, and the line items Zoho
+    appends on update are removed again."""
+    from crm_sync.models import AmazonOrderState, SyncCursor, ZohoLink
+
+    tenant = connected_tenant.tenant
+    first = run_job(tenant, "sync_amazon_record")
+    assert first.outcome == SyncRun.Outcome.SUCCESS, first.error
+    for model in (ZohoLink, AmazonOrderState, SyncCursor, OrderEvent):
+        model.objects.filter(tenant=tenant).delete()
+
+    again = run_job(tenant, "sync_amazon_record")
+    assert again.outcome == SyncRun.Outcome.SUCCESS, again.error
+    assert again.records_failed == 0
+    assert_zoho_matches_book(connected_tenant)  # same counts, same lines, same totals

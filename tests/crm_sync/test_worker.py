@@ -18,6 +18,7 @@ from config.celery_app import app
 from crm_sync.services.runs import sync_run_start
 from history.models import OrderEvent, SyncRun
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book
+from tests.fixtures.amazon import make_amazon_book
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = [
@@ -115,6 +116,12 @@ def finished(run: SyncRun) -> bool:
 
 
 @pytest.fixture
+def amazon_book(amazon_seller):
+    """Three ListOrders pages, so the kill lands after a checkpoint."""
+    return make_amazon_book(amazon_seller, orders=250, buyers=60, products=30)
+
+
+@pytest.fixture
 def flushed_redis():
     import redis
 
@@ -158,17 +165,25 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(connected_tenant, flushed
     )
     try:
         send(run)
-        wait_for(
-            lambda: connected_tenant.amazon.stats.calls.get("ListOrderItems", 0) >= 15,
-            timeout=60,
-            what="the sync to be under way",
-        )
+
+        # Past the first page's checkpoint, inside the second page.
+        def second_page_under_way() -> bool:
+            run.refresh_from_db()
+            item_calls = connected_tenant.amazon.stats.calls.get("ListOrderItems", 0)
+            return run.orders_fetched >= 100 and item_calls >= 110
+
+        wait_for(second_page_under_way, timeout=90, what="the sync to be under way")
     finally:
         stop(worker, signal.SIGKILL)
     run.refresh_from_db()
     assert run.outcome == SyncRun.Outcome.RUNNING  # killed mid-run
+    assert OrderEvent.objects.filter(run=run).count() >= 100  # the first page was saved
+    item_calls_before = connected_tenant.amazon.stats.calls["ListOrderItems"]
 
     connected_tenant.amazon.faults.clear()
+    # The broker hands the unacknowledged message out again once CELERY_VISIBILITY_TIMEOUT
+    # (3 s here) has passed; a worker starting after that restores it at once.
+    time.sleep(4)
     restarted = start_worker(tmp_path, "w2")
     try:
         wait_for(lambda: finished(run), timeout=120, what="the redelivered run to finish")
@@ -182,3 +197,6 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(connected_tenant, flushed
     created = OrderEvent.objects.filter(tenant=connected_tenant.tenant, action="created")
     assert created.count() == len(book_orders)
     assert created.values("amazon_order_id").distinct().count() == len(book_orders)
+    # Resumed, not restarted: the saved page's items were not fetched again.
+    items_total = connected_tenant.amazon.stats.calls["ListOrderItems"]
+    assert items_total - item_calls_before <= len(book_orders) - 100
