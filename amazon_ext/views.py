@@ -66,6 +66,16 @@ def not_installed_redirect(request: HttpRequest, tenant: Tenant) -> HttpResponse
 # Landing: the organisations this user may open
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and the compose healthcheck: the process answers and the database
+    is reachable."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     tenants = tenants_for_user(user=request.user)
