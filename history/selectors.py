@@ -27,6 +27,7 @@ from history.models import OrderEvent, SyncRun
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+MAX_EVENTS_PER_ORDER = 500
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,22 @@ def sync_run_for_tenant(*, tenant: Tenant, run_id: int) -> SyncRun:
 def order_events_for_run(
     *, tenant: Tenant, run: SyncRun, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
-    """The Order History rows one run wrote, newest first."""
-    qs = OrderEvent.objects.filter(tenant=tenant, run=run)
-    return _keyset(qs, "created_at", cursor, limit)
+    """The Order History rows one run wrote, newest first.
+
+    Paged on the id alone: a run writes its rows in order, and the run_id index then serves
+    both the filter and the order (the (tenant, created_at) index would walk every newer row
+    of the tenant to find an old run's).
+    """
+    if run.tenant_id != tenant.id:
+        raise Http404("No such run.")
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    qs = OrderEvent.objects.filter(run=run)
+    if cursor and cursor.isdigit():
+        qs = qs.filter(id__lt=int(cursor))
+    rows = list(qs.order_by("-id")[: limit + 1])
+    if len(rows) > limit:
+        return Page(items=rows[:limit], next_cursor=str(rows[limit - 1].id))
+    return Page(items=rows, next_cursor=None)
 
 
 def order_events_for_tenant(
@@ -126,12 +140,23 @@ def order_events_for_tenant(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> Page:
-    """Order History, newest first; with an Amazon Order ID, that order's history only."""
-    qs = OrderEvent.objects.filter(tenant=tenant).select_related("run")
+    """Order History, newest first; with an Amazon Order ID, that order's history only.
+
+    One order has a handful of rows, so the search reads them all through the
+    (tenant, amazon_order_id) index, unordered (an ORDER BY would tempt the planner onto the
+    (tenant, created_at) index and a walk through every row), and sorts them here.
+    """
     amazon_order_id = amazon_order_id.strip()
-    if amazon_order_id:
-        qs = qs.filter(amazon_order_id=amazon_order_id)
-    return _keyset(qs, "created_at", cursor, limit)
+    if not amazon_order_id:
+        qs = OrderEvent.objects.filter(tenant=tenant)
+        return _keyset(qs, "created_at", cursor, limit)
+    rows = list(
+        OrderEvent.objects.filter(tenant=tenant, amazon_order_id=amazon_order_id).order_by()[
+            :MAX_EVENTS_PER_ORDER
+        ]
+    )
+    rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+    return Page(items=rows, next_cursor=None)
 
 
 @dataclass(frozen=True)

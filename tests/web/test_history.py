@@ -139,3 +139,38 @@ def test_a_forged_cursor_is_ignored(admin_client, installed):
     resp = admin_client.get(f"/orgs/{installed.id}/history/", {"after": "%%%"})
     assert resp.status_code == 200
     assert len(_run_ids(resp.content.decode())) == 2
+
+
+@pytest.mark.skipif(
+    "sqlite" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="reads SQLite's EXPLAIN QUERY PLAN",
+)
+def test_history_queries_use_the_indexes(installed, django_assert_max_num_queries):
+    """With a million Order History rows a page must come from an index, never a scan."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from history.selectors import order_events_for_run, order_events_for_tenant
+
+    run = make_runs(installed, 2, events_per_run=3)[0]
+    calls = {
+        "runs": lambda: sync_runs_for_tenant(tenant=installed, filters=RunFilters()),
+        "tenant_events": lambda: order_events_for_tenant(tenant=installed),
+        "search": lambda: order_events_for_tenant(tenant=installed, amazon_order_id="1-2-3"),
+        "run_events": lambda: order_events_for_run(tenant=installed, run=run),
+    }
+    expected = {
+        "runs": "USING INDEX run_tenant_started",
+        "tenant_events": "USING INDEX event_tenant_created",
+        "search": "USING INDEX event_tenant_order",
+        "run_events": "USING INDEX history_orderevent_run_id",
+    }
+    for name, call in calls.items():
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        (query,) = ctx.captured_queries
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+        assert expected[name] in plan, (name, plan)
+        assert "SCAN" not in plan.replace("USING INDEX", ""), (name, plan)
