@@ -464,3 +464,200 @@ def test_user_agent_format():
     assert agent.startswith("Amazon Sync test/1.0 (Language=Python/3.")
     assert "; Platform=" in agent
     assert agent.endswith(")")
+
+
+# ---- on the wire (scripted server) ---------------------------------------------------------
+
+STATUS_OK = (
+    '<GetServiceStatusResponse xmlns="https://mws.amazonservices.com/Orders/2013-09-01">'
+    "<GetServiceStatusResult><Status>GREEN</Status></GetServiceStatusResult>"
+    "<ResponseMetadata><RequestId>ok-1</RequestId></ResponseMetadata></GetServiceStatusResponse>"
+)
+
+
+def mws_error(code: str, message: str, id_tag: str = "RequestId") -> str:
+    return (
+        '<ErrorResponse xmlns="https://mws.amazonservices.com/Orders/2013-09-01"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<{id_tag}>err-1</{id_tag}></ErrorResponse>"
+    )
+
+
+def scripted_client(server, **overrides) -> MwsClient:
+    seller = make_amazon_seller()
+    values = {
+        "seller_id": seller.seller_id,
+        "access_key": seller.access_key,
+        "secret_key": seller.secret_key,
+        "mws_auth_token": seller.mws_auth_token,
+        "marketplace_ids": ["A1PA6795UKMFR9", "A13V1IB3VIYZZH"],
+        "pacer": LocalQuotaPacer(PacingPolicy(time_scale=1000)),
+        "endpoint_override": server.url,
+        "time_scale": 1000,
+        "app_name": "TestApp",
+    }
+    values.update(overrides)
+    return MwsClient(**values)
+
+
+def test_request_on_the_wire(scripted_mws):
+    from urllib.parse import parse_qsl
+
+    from amazon_ext.amazon import signing
+
+    scripted_mws.answer(200, STATUS_OK, **{"x-mws-request-id": "hdr-1"})
+    client = scripted_client(scripted_mws)
+    assert client.service_status().request_id == "hdr-1"
+
+    (request,) = scripted_mws.requests
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    # Sent to the override address, addressed and signed for the real EU host.
+    assert headers["host"] == "mws-eu.amazonservices.com"
+    assert headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert headers["user-agent"].startswith("TestApp/1.0 (Language=Python/3.")
+    assert request["path"] == "/Orders/2013-09-01"
+    body = request["body"].decode()
+    assert "+" not in body.split("&Signature=")[0]  # spaces would be %20, never +
+    params = dict(parse_qsl(body, keep_blank_values=True))
+    assert params["Action"] == "GetServiceStatus"
+    assert params["Version"] == "2013-09-01"
+    assert params["SignatureMethod"] == "HmacSHA256"
+    assert params["SignatureVersion"] == "2"
+    assert params["Timestamp"].endswith("Z")
+    assert params["MWSAuthToken"].startswith("amzn.mws.")
+    expected = signing.sign(
+        make_amazon_seller().secret_key,
+        signing.string_to_sign(
+            verb="POST",
+            host="mws-eu.amazonservices.com",
+            path="/Orders/2013-09-01",
+            params=params,
+        ),
+    )
+    assert params["Signature"] == expected
+    # The body is the canonical query itself: sorted, RFC 3986.
+    assert body.split("&Signature=")[0] == signing.canonical_query(params)
+
+
+def test_list_orders_parameters_on_the_wire(scripted_mws):
+    from urllib.parse import parse_qsl
+
+    page = (
+        '<ListOrdersResponse xmlns="https://mws.amazonservices.com/Orders/2013-09-01">'
+        "<ListOrdersResult><LastUpdatedBefore>2020-01-01T00:00:00Z</LastUpdatedBefore>"
+        "<Orders/></ListOrdersResult></ListOrdersResponse>"
+    )
+    scripted_mws.answer(200, page)
+    client = scripted_client(scripted_mws)
+    after = datetime(2019, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    before = datetime(2020, 1, 1, tzinfo=UTC)
+    (result,) = client.iter_order_pages(last_updated_after=after, before=before)
+    assert result.orders == ()
+    assert result.window_end == before
+    params = dict(parse_qsl(scripted_mws.requests[0]["body"].decode()))
+    assert params["LastUpdatedAfter"] == "2019-12-01T10:00:00.123Z"
+    assert params["LastUpdatedBefore"] == "2020-01-01T00:00:00Z"
+    assert "CreatedAfter" not in params
+    assert params["MaxResultsPerPage"] == "100"
+    assert params["MarketplaceId.Id.1"] == "A1PA6795UKMFR9"
+    assert params["MarketplaceId.Id.2"] == "A13V1IB3VIYZZH"
+
+
+def test_quota_exceeded_is_a_throttled_error_not_retried(scripted_mws):
+    scripted_mws.answer(
+        503,
+        mws_error("QuotaExceeded", "You exceeded your quota"),
+        **{"x-mws-quota-resetsOn": "2020-01-01T01:00:00.000Z"},
+    )
+    client = scripted_client(scripted_mws)
+    with pytest.raises(AmazonThrottledError) as info:
+        client.service_status()
+    assert "2020-01-01T01:00:00.000Z" in str(info.value)
+    assert info.value.request_id == "err-1"
+    assert len(scripted_mws.requests) == 1
+
+
+def test_input_stream_disconnected_is_retried_once(scripted_mws):
+    scripted_mws.answer(400, mws_error("InputStreamDisconnected", "stream", "RequestID"))
+    scripted_mws.answer(400, mws_error("InputStreamDisconnected", "stream", "RequestID"))
+    client = scripted_client(scripted_mws)
+    with pytest.raises(AmazonRequestError) as info:
+        client.service_status()
+    assert info.value.code == "InputStreamDisconnected"
+    assert info.value.request_id == "err-1"
+    assert len(scripted_mws.requests) == 2
+
+
+def test_amazon_messages_are_scrubbed_of_secrets(scripted_mws, caplog):
+    seller = make_amazon_seller()
+    caplog.set_level(logging.DEBUG)
+    scripted_mws.answer(
+        400, mws_error("InvalidParameterValue", f"Bad MWSAuthToken {seller.mws_auth_token}")
+    )
+    scripted_mws.answer(500, "<html>oops</html>")
+    scripted_mws.answer(
+        401, mws_error("AccessDenied", f"Invalid MWSAuthToken {seller.mws_auth_token}")
+    )
+    client = scripted_client(scripted_mws)
+    with pytest.raises(AmazonRequestError) as first:
+        client.service_status()
+    with pytest.raises(AmazonCredentialError) as second:
+        client.service_status()
+    assert second.value.field == "mws_auth_token"
+    for text in (str(first.value), str(second.value), repr(client), caplog.text):
+        assert seller.mws_auth_token not in text
+        assert seller.secret_key not in text
+    assert "••••" in str(first.value)
+
+
+def test_garbage_5xx_is_retried_and_4xx_is_a_request_error(scripted_mws):
+    scripted_mws.answer(502, "<html>Bad Gateway</html>")
+    scripted_mws.answer(200, STATUS_OK)
+    scripted_mws.answer(404, mws_error("InvalidAddress", "Invalid address"))
+    client = scripted_client(scripted_mws)
+    assert client.service_status().status == "GREEN"
+    with pytest.raises(AmazonRequestError) as info:
+        client.service_status()
+    assert info.value.code == "InvalidAddress"
+    assert client.stats.retries == 1
+
+
+# ---- shared pacing between "processes" -----------------------------------------------------
+
+
+def test_two_workers_sharing_redis_buckets_are_never_throttled(standin_300, redis_url):
+    """Two clients with their own Redis connections stand for two Celery worker processes
+    fetching the same seller's items at once."""
+    import threading
+
+    import redis
+
+    from amazon_ext.amazon.pacing import RedisQuotaPacer
+
+    standin, seller = standin_300
+    prefix = f"test-{time.monotonic_ns()}"
+    clients = [
+        client_for(
+            standin,
+            seller,
+            pacer=RedisQuotaPacer(
+                redis.Redis.from_url(redis_url), PacingPolicy(time_scale=1000), prefix=prefix
+            ),
+        )
+        for _ in range(2)
+    ]
+    ids = [o.amazon_order_id for o in seller_orders(standin, seller)]
+    halves = [ids[::2], ids[1::2]]
+    results: list[dict] = [{}, {}]
+
+    def work(n: int) -> None:
+        results[n] = clients[n].list_order_items_many(halves[n], max_workers=4)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results[0]) + len(results[1]) == 300
+    assert standin.stats.throttled == 0
+    assert standin.stats.calls["ListOrderItems"] == 300

@@ -419,6 +419,9 @@ class MwsClient:
             raise ValueError("Pass exactly one of created_after and last_updated_after.")
         by_created = created_after is not None
         after = created_after if by_created else last_updated_after
+        for value in (after, before):
+            if value is not None and value.tzinfo is None:
+                raise ValueError("Amazon dates must be aware datetimes (UTC)")
         latest = datetime.now(UTC) - FRESHNESS_LAG
         until = latest if before is None else min(before, latest)
         after_text, until_text = _iso(after), _iso(until)
