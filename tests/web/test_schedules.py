@@ -94,3 +94,4 @@ def test_progress_fragment_shows_a_running_run(admin_client, installed):
     assert "<html" not in html
     assert "42</strong> orders processed so far" in html
     assert "A run is in progress." in html
+    assert "Another schedule is running; one run at a time." in html
