@@ -661,3 +661,13 @@ def test_two_workers_sharing_redis_buckets_are_never_throttled(standin_300, redi
     assert len(results[0]) + len(results[1]) == 300
     assert standin.stats.throttled == 0
     assert standin.stats.calls["ListOrderItems"] == 300
+
+
+def test_invalid_marketplace_parameter_names_the_marketplace_field(scripted_mws):
+    scripted_mws.answer(
+        400, mws_error("InvalidParameterValue", "Invalid MarketplaceId: A13V1IB3VIYZZH")
+    )
+    client = scripted_client(scripted_mws)
+    with pytest.raises(AmazonCredentialError) as info:
+        list(client.iter_order_pages(created_after=LONG_AGO))
+    assert info.value.field == "marketplace_id_2"

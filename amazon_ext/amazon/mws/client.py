@@ -360,6 +360,15 @@ class MwsClient:
                 code=code,
                 request_id=request_id,
             )
+        if code == "InvalidParameterValue" and "marketplace" in message.lower():
+            for position, marketplace_id in enumerate(self.marketplace_ids, 1):
+                if marketplace_id in message:
+                    return AmazonCredentialError(
+                        f"Amazon refused Marketplace ID {marketplace_id}: {message}",
+                        field=f"marketplace_id_{position}",
+                        code=code,
+                        request_id=request_id,
+                    )
         if code == "NextTokenCorrupted":
             return AmazonRequestError(
                 f"Amazon refused the NextToken of {action} ({message}); start the listing again.",
