@@ -153,7 +153,7 @@ class CredentialsForm(forms.Form):
             stored = getattr(credentials, name, "") if credentials is not None else ""
             if isinstance(stored, Secret) and stored:
                 self.stored_hints[name] = stored.masked
-                self.fields[name].widget.attrs["placeholder"] = "Leave blank to keep the stored"
+                self.fields[name].widget.attrs["placeholder"] = "(unchanged)"
         for name, field in self.fields.items():
             if name in self.stored_hints:
                 field.stored_hint = self.stored_hints[name]
