@@ -19,7 +19,8 @@ from amazon_ext.amazon.errors import (
     AmazonThrottledError,
 )
 from amazon_ext.amazon.factory import orders_client_for
-from amazon_ext.amazon.mws.client import MwsClient, _user_agent
+from amazon_ext.amazon.mws.client import MwsClient
+from amazon_ext.amazon.mws.transport import _user_agent
 from amazon_ext.amazon.pacing import LocalQuotaPacer, PacingPolicy
 from amazon_ext.models import AmazonCredentials, ConnectionKind
 from tests.fixtures.amazon import make_amazon_book, make_amazon_seller, start_amazon_standin
