@@ -13,6 +13,17 @@
     sync();
   });
 
+  // The Terms of Service link in the checkbox label opens the terms instead of ticking the box.
+  document.querySelectorAll("[data-open-terms]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var terms = document.getElementById("terms");
+      if (!terms) return;
+      event.preventDefault();
+      terms.open = true;
+      terms.querySelector("summary").focus();
+    });
+  });
+
   // "Choose profiles" reveals the profile names field.
   document.querySelectorAll("[data-scope-form]").forEach(function (form) {
     var panel = form.querySelector("[data-profiles]");
