@@ -167,15 +167,20 @@ def contact_record(order: Order, names: dict) -> ZohoRecord:
     return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
 
 
-def contacts_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
-    """One contact per buyer; the latest order (by purchase date) describes the buyer."""
+def latest_order_per_buyer(orders: list[Order]) -> dict[str, Order]:
+    """The buyer's latest order (by purchase date) describes the buyer."""
     latest: dict[str, Order] = {}
     for order in orders:
         key = buyer_key(order)
         current = latest.get(key)
         if current is None or order.purchase_date >= current.purchase_date:
             latest[key] = order
-    return [contact_record(order, names) for order in latest.values()]
+    return latest
+
+
+def contacts_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
+    """One contact per buyer, described by the buyer's latest order."""
+    return [contact_record(order, names) for order in latest_order_per_buyer(orders).values()]
 
 
 # --- Sales Orders ---------------------------------------------------------------------

@@ -175,3 +175,33 @@ class ManualRunSlot(models.Model):
 
     def __str__(self) -> str:
         return f"Run Now {self.slot}/2 of {self.schedule} on {self.local_date}"
+
+
+class StagedRecord(models.Model):
+    """A Zoho write waiting for its batch. A run first stages every page (Amazon's side),
+    then writes products, contacts and orders in full batches of 100, so each record is
+    written once per run with its final content. Rows are deleted as their batch commits;
+    leftovers of a dead run are rebuilt from Amazon by the next one."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey("history.SyncRun", on_delete=models.CASCADE, related_name="+")
+    module = models.CharField(max_length=32)
+    amazon_key = models.CharField(max_length=320)
+    action = models.CharField(
+        max_length=16, help_text='"upsert" (products, contacts), "create", "fill" or "status"'
+    )
+    data = models.JSONField(help_text="The Zoho record, lookups still as Amazon keys")
+    fingerprint = models.CharField(max_length=64, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    sort_key = models.CharField(max_length=40, blank=True, help_text="Latest wins (ISO time)")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "module", "amazon_key"], name="one_staged_record_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "module", "action", "id"], name="staged_batches")]
+
+    def __str__(self) -> str:
+        return f"{self.module} {self.amazon_key} ({self.action})"

@@ -1,35 +1,38 @@
 """The sync flow, in one place.
 
-Both schedules run the same loop; they differ only in how they list orders and which cursor
+Both schedules run the same flow; they differ only in how they list orders and which cursor
 they keep:
 
 * *Sync Amazon Record* lists orders by creation time (``CreatedAfter``): new orders.
 * *Update Order Status* lists them by last-update time (``LastUpdatedAfter``): changes to
   orders we already hold.
 
-For every page of orders:
+**Stage** (Amazon's side), page by page, one transaction per page:
 
-1. **Classify** each order against what we last saw (``AmazonOrderState``): new, pending-now-
+1. *Classify* each order against what we last saw (``AmazonOrderState``): new, pending-now-
    complete ("fill"), status changed, touched without a change we map, or unchanged.
-2. **Fetch items** only for new and fill orders (one call per order; Amazon has no batch).
-3. **Map** (pure functions in ``crm_sync.mapping``) to Products, Contacts and Sales Orders.
-4. **Write** products, then contacts, then orders, in batches of up to 100, skipping records
-   whose content fingerprint is unchanged.
-5. **Record** links, order states, Order History and the run's counts in ONE transaction per
-   page: the checkpoint. The cursor moves only after the last page, to the window end Amazon
-   echoed.
+2. *Fetch items* only for new and fill orders (one call per order; Amazon has no batch).
+3. *Map* (pure functions in ``crm_sync.mapping``) and stage the records that differ from what
+   Zoho already holds (content fingerprints in ``ZohoLink``): a product once, by the order
+   that introduced it; a contact once, described by the buyer's latest order.
 
-Crash safety: Zoho writes are upserts keyed on unique fields (ASIN No, Amazon Buyer Email,
-Amazon Order ID), so re-processing a page whose checkpoint was lost updates instead of
-duplicating; Order History is unique per (order, action, Amazon's LastUpdateDate); and an
-order upsert that unexpectedly *updated* (its first write was lost) has the line items Zoho
-appended removed again.
+**Write** (Zoho's side): products, then contacts, then orders, in full batches of 100 so each
+record is written once per run. Every batch commits its links, order states, Order History
+and counts in one transaction with the removal of its staged rows: the checkpoint. The cursor
+moves only after the last batch, to the window end Amazon echoed.
+
+Crash safety: staged rows and checkpoints survive a dead worker; the redelivered task (or the
+next run) re-lists from the old cursor, skips what was checkpointed and writes the rest. Zoho
+writes are upserts keyed on unique fields (ASIN No, Amazon Buyer Email, Amazon Order ID), so a
+batch Zoho accepted just before the crash updates instead of duplicating; an order upsert that
+unexpectedly *updated* gets the line items Zoho appended removed again; and Order History is
+unique per (order, action, Amazon's LastUpdateDate).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -37,10 +40,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
-from crm_sync.models import AmazonOrderState, ScheduleKind, SyncCursor, ZohoLink
+from crm_sync.models import AmazonOrderState, ScheduleKind, StagedRecord, SyncCursor, ZohoLink
 from history.models import OrderEvent, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -48,11 +52,12 @@ logger = logging.getLogger(__name__)
 # Re-read a little before the cursor: Amazon's window edges are not exact.
 CURSOR_OVERLAP = timedelta(minutes=5)
 FIRST_RUN_LOOKBACK = timedelta(days=getattr(settings, "SYNC_FIRST_RUN_LOOKBACK_DAYS", 30))
+BATCH = 100
 PRODUCTS, CONTACTS, SALES_ORDERS = "Products", "Contacts", "Sales_Orders"
 
 
 @dataclass
-class PageCounts:
+class Counts:
     orders_fetched: int = 0
     orders_created: int = 0
     orders_updated: int = 0
@@ -61,14 +66,11 @@ class PageCounts:
     contacts_created: int = 0
     contacts_updated: int = 0
     records_failed: int = 0
-    failures: list[str] = field(default_factory=list)
 
-    def as_increments(self) -> dict:
-        return {
-            name: F(name) + value
-            for name, value in vars(self).items()
-            if name != "failures" and value
-        }
+    def save_to(self, run_id: int) -> None:
+        """Add to the run's counters (called inside a checkpoint transaction)."""
+        increments = {name: F(name) + value for name, value in vars(self).items() if value}
+        SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **increments)
 
 
 @dataclass
@@ -90,7 +92,10 @@ class SyncJob:
 
 
 def run_sync(job: SyncJob) -> None:
-    """Walk the schedule's order listing from its cursor and process every page."""
+    """Stage every page of the schedule's order listing, then write the staged records."""
+    StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(run_id=job.run.pk).delete()
+    # A redelivered run lists everything again: count what this listing fetched.
+    SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
     schedule = job.run.schedule
     cursor_key = ",".join(sorted(job.marketplace_ids))
     cursor = SyncCursor.objects.filter(
@@ -104,9 +109,16 @@ def run_sync(job: SyncJob) -> None:
 
     window_end: datetime | None = None
     for page in pages:
-        process_page(job, list(page.orders))
+        stage_page(job, list(page.orders))
         window_end = page.window_end or window_end
         job.heartbeat()
+
+    write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"])
+    write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Email"])
+    write_new_orders(job)
+    write_filled_orders(job)
+    write_status_changes(job)
+
     if window_end is not None:
         cursor_advance(
             tenant_id=job.tenant_id, schedule=schedule, key=cursor_key, watermark=window_end
@@ -126,7 +138,7 @@ def cursor_advance(*, tenant_id: int, schedule: str, key: str, watermark: dateti
             cursor.save(update_fields=["watermark", "updated_at"])
 
 
-# --- 1. classify -----------------------------------------------------------------------
+# --- stage: classify, fetch items, map ---------------------------------------------------
 
 
 @dataclass
@@ -160,11 +172,19 @@ def classify(
     return plan
 
 
-# --- the page --------------------------------------------------------------------------
+def _order_meta(order: Order, state: AmazonOrderState | None = None) -> dict:
+    return {
+        "status": order.order_status,
+        "last_update": order.last_update_date.isoformat(),
+        "marketplace_id": order.marketplace_id or "",
+        "complete": mapping.is_complete(order),
+        "buyer_key": mapping.buyer_key(order),
+        "zoho_id": state.zoho_id if state else "",
+        "old_status": state.order_status if state else "",
+    }
 
 
-def process_page(job: SyncJob, orders: list[Order]) -> PageCounts:
-    counts = PageCounts(orders_fetched=len(orders))
+def stage_page(job: SyncJob, orders: list[Order]) -> None:
     states = {
         s.amazon_order_id: s
         for s in AmazonOrderState.objects.filter(
@@ -172,113 +192,158 @@ def process_page(job: SyncJob, orders: list[Order]) -> PageCounts:
         )
     }
     plan = classify(orders, states, job.run.schedule)
-
-    # 2. fetch items
-    full_orders = plan.new + plan.fill
-    if full_orders:
-        items = job.amazon.list_order_items_many([o.amazon_order_id for o in full_orders])
-        full_orders = [replace(o, items=tuple(items[o.amazon_order_id])) for o in full_orders]
-
-    # 3 + 4. map and write: products, contacts, then orders
-    links: list[ZohoLink] = []
-    product_ids = write_keyed(
-        job,
-        PRODUCTS,
-        mapping.products_for_orders(full_orders, job.names),
-        key_field=job.names[PRODUCTS]["ASIN No"],
-        links=links,
-        counts=counts,
-    )
-    contact_ids = write_keyed(
-        job,
-        CONTACTS,
-        mapping.contacts_for_orders(full_orders, job.names),
-        key_field=job.names[CONTACTS]["Amazon Buyer Email"],
-        links=links,
-        counts=counts,
-    )
-    events: list[OrderEvent] = []
-    done: list[tuple[Order, str]] = []  # (order, zoho id) to checkpoint
-    by_id = {o.amazon_order_id: o for o in full_orders}
-    new_ids = {o.amazon_order_id for o in plan.new}
-    write_new_orders(
-        job,
-        [by_id[o.amazon_order_id] for o in plan.new],
-        product_ids,
-        contact_ids,
-        events,
-        done,
-        links,
-        counts,
-    )
-    write_filled_orders(
-        job,
-        [by_id[o.amazon_order_id] for o in plan.fill if o.amazon_order_id not in new_ids],
-        states,
-        product_ids,
-        contact_ids,
-        events,
-        done,
-        counts,
-    )
-    write_status_changes(job, plan.status, states, events, done, counts)
-    done.extend((o, states[o.amazon_order_id].zoho_id) for o in plan.touched)
-
-    # 5. checkpoint
-    checkpoint(job, done, links, events, counts)
-    job.failures.extend(counts.failures)
-    return counts
-
-
-def write_keyed(
-    job: SyncJob,
-    module: str,
-    records: list[mapping.ZohoRecord],
-    *,
-    key_field: str,
-    links: list[ZohoLink],
-    counts: PageCounts,
-) -> dict[str, str]:
-    """Upsert records whose content changed; return Amazon key → Zoho id for all of them."""
-    existing = {
-        link.amazon_key: link
-        for link in ZohoLink.objects.filter(
-            tenant_id=job.tenant_id, module=module, amazon_key__in=[r.amazon_key for r in records]
-        )
+    # Orders this run staged before its worker died need no second fetch.
+    staged_before = {
+        key: meta.get("last_update")
+        for key, meta in StagedRecord.objects.filter(
+            run=job.run,
+            module=SALES_ORDERS,
+            amazon_key__in=[o.amazon_order_id for o in plan.new + plan.fill],
+        ).values_list("amazon_key", "meta")
     }
-    ids = {key: link.zoho_id for key, link in existing.items()}
-    to_write = [
-        r
-        for r in records
-        if r.amazon_key not in existing or existing[r.amazon_key].fingerprint != r.fingerprint
+    full = [
+        o
+        for o in plan.new + plan.fill
+        if staged_before.get(o.amazon_order_id) != o.last_update_date.isoformat()
     ]
-    if not to_write:
-        return ids
-    results = job.zoho.upsert(
-        module,
-        [mapping.to_json_ready(r.data) for r in to_write],
-        duplicate_check_fields=[key_field],
-    )
-    singular = {PRODUCTS: "products", CONTACTS: "contacts"}[module]
-    for record, result in zip(to_write, results, strict=True):
-        if not result.ok:
-            counts.records_failed += 1
-            counts.failures.append(f"{module} {record.amazon_key}: {describe_failure(result)}")
-            continue
-        ids[record.amazon_key] = result.zoho_id
-        links.append(
-            ZohoLink(
+    if full:
+        items = job.amazon.list_order_items_many([o.amazon_order_id for o in full])
+        full = [replace(o, items=tuple(items[o.amazon_order_id])) for o in full]
+
+    staged: list[StagedRecord] = []
+    events: list[OrderEvent] = []
+    counts = Counts(orders_fetched=len(orders))
+
+    def stage(module: str, key: str, action: str, data: dict, **extra) -> None:
+        staged.append(
+            StagedRecord(
                 tenant_id=job.tenant_id,
+                run=job.run,
                 module=module,
-                amazon_key=record.amazon_key,
-                zoho_id=result.zoho_id,
-                fingerprint=record.fingerprint,
+                amazon_key=key,
+                action=action,
+                data=mapping.to_json_ready(data),
+                **extra,
             )
         )
-        created = result.action == "insert" and record.amazon_key not in existing
-        attr = f"{singular}_{'created' if created else 'updated'}"
-        setattr(counts, attr, getattr(counts, attr) + 1)
-    return ids
+
+    products = mapping.products_for_orders(full, job.names)
+    known = _links(job, PRODUCTS, [p.amazon_key for p in products])
+    for record in products:
+        if known.get(record.amazon_key) != record.fingerprint:
+            stage(
+                PRODUCTS, record.amazon_key, "upsert", record.data, fingerprint=record.fingerprint
+            )
+
+    latest = mapping.latest_order_per_buyer(full)
+    known = _links(job, CONTACTS, list(latest))
+    already = dict(
+        StagedRecord.objects.filter(
+            run=job.run, module=CONTACTS, amazon_key__in=list(latest)
+        ).values_list("amazon_key", "sort_key")
+    )
+    superseded = []
+    for key, order in latest.items():
+        sort_key = order.purchase_date.isoformat()
+        if already.get(key, "") > sort_key:
+            continue  # a later order of this buyer is staged already
+        record = mapping.contact_record(order, job.names)
+        if known.get(key) == record.fingerprint:
+            superseded.append(key)  # Zoho already holds exactly this
+            continue
+        stage(
+            CONTACTS, key, "upsert", record.data, fingerprint=record.fingerprint, sort_key=sort_key
+        )
+
+    for order in full:
+        state = states.get(order.amazon_order_id)
+        if not order.items:
+            _fail(
+                job,
+                order.amazon_order_id,
+                order.order_status,
+                order.last_update_date,
+                "Amazon returned no items for this order",
+                events,
+                counts,
+            )
+            continue
+        # Lookups hold Amazon keys until the products and contacts have Zoho ids.
+        record = mapping.sales_order_record(
+            order,
+            contact_id=mapping.buyer_key(order),
+            product_ids={i.asin: i.asin for i in order.items},
+            names=job.names,
+        )
+        stage(
+            SALES_ORDERS,
+            order.amazon_order_id,
+            "fill" if state else "create",
+            record.data,
+            fingerprint=record.fingerprint,
+            meta=_order_meta(order, state),
+        )
+    for order in plan.status:
+        state = states[order.amazon_order_id]
+        stage(
+            SALES_ORDERS,
+            order.amazon_order_id,
+            "status",
+            mapping.status_fields(order, job.names),
+            meta=_order_meta(order, state),
+        )
+
+    with transaction.atomic():
+        if superseded:
+            StagedRecord.objects.filter(
+                run=job.run, module=CONTACTS, amazon_key__in=superseded
+            ).delete()
+        if staged:
+            StagedRecord.objects.bulk_create(
+                staged,
+                update_conflicts=True,
+                unique_fields=["run", "module", "amazon_key"],
+                update_fields=["action", "data", "fingerprint", "meta", "sort_key"],
+            )
+        if plan.touched:
+            _save_states(job, [(o, states[o.amazon_order_id].zoho_id) for o in plan.touched])
+        if events:
+            OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
+        counts.save_to(job.run.pk)
+
+
+def _links(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
+    """Amazon key → fingerprint of what Zoho holds."""
+    return dict(
+        ZohoLink.objects.filter(
+            tenant_id=job.tenant_id, module=module, amazon_key__in=keys
+        ).values_list("amazon_key", "fingerprint")
+    )
+
+
+def _link_ids(job: SyncJob, module: str, keys: Iterable[str]) -> dict[str, str]:
+    return dict(
+        ZohoLink.objects.filter(
+            tenant_id=job.tenant_id, module=module, amazon_key__in=list(set(keys))
+        ).values_list("amazon_key", "zoho_id")
+    )
+
+
+# --- write: batches of 100, each its own checkpoint --------------------------------------
+
+
+def staged_batches(job: SyncJob, module: str, action: str) -> Iterator[list[StagedRecord]]:
+    last_id = 0
+    while True:
+        batch = list(
+            StagedRecord.objects.filter(
+                run=job.run, module=module, action=action, id__gt=last_id
+            ).order_by("id")[:BATCH]
+        )
+        if not batch:
+            return
+        last_id = batch[-1].id
+        yield batch
 
 
 def describe_failure(result) -> str:
@@ -286,92 +351,130 @@ def describe_failure(result) -> str:
     return f"Zoho {result.code or 'error'}{where}: {result.message or 'no message'}"
 
 
-def _order_record(job, order, product_ids, contact_ids) -> mapping.ZohoRecord | str:
-    """The Sales Order record, or why it cannot be written (a product or contact failed)."""
-    missing = [i.asin for i in order.items if i.asin not in product_ids]
-    if missing:
-        return f"product {', '.join(missing)} could not be written"
-    contact_id = contact_ids.get(mapping.buyer_key(order))
-    if contact_id is None:
-        return "the buyer's contact could not be written"
-    if not order.items:
-        return "Amazon returned no items for this order"
-    return mapping.sales_order_record(
-        order, contact_id=contact_id, product_ids=product_ids, names=job.names
-    )
-
-
-def _fail(job, order, reason, events, counts) -> None:
+def _fail(job, order_id, status, last_update, reason, events, counts) -> None:
     counts.records_failed += 1
-    counts.failures.append(f"Order {order.amazon_order_id}: {reason}")
+    job.failures.append(f"Order {order_id}: {reason}")
     events.append(
         OrderEvent(
             tenant_id=job.tenant_id,
             run=job.run,
-            amazon_order_id=order.amazon_order_id,
+            amazon_order_id=order_id,
             action=OrderEvent.Action.FAILED,
-            new_status=order.order_status,
-            amazon_last_update=order.last_update_date,
+            new_status=status,
+            amazon_last_update=last_update,
             message=reason[:1000],
         )
     )
 
 
-def write_new_orders(job, orders, product_ids, contact_ids, events, done, links, counts) -> None:
-    records, sendable = [], []
-    for order in orders:
-        record = _order_record(job, order, product_ids, contact_ids)
-        if isinstance(record, str):
-            _fail(job, order, record, events, counts)
-            continue
-        records.append(record)
-        sendable.append(order)
-    if not records:
-        return
-    key_field = job.names[SALES_ORDERS]["Amazon Order ID"]
-    results = job.zoho.upsert(
-        SALES_ORDERS,
-        [mapping.to_json_ready(r.data) for r in records],
-        duplicate_check_fields=[key_field],
+def write_upserts(job: SyncJob, module: str, *, key_field: str) -> None:
+    """Products or contacts: upsert on their unique key field, 100 a call."""
+    noun = {PRODUCTS: "products", CONTACTS: "contacts"}[module]
+    for batch in staged_batches(job, module, "upsert"):
+        results = job.zoho.upsert(
+            module, [row.data for row in batch], duplicate_check_fields=[key_field]
+        )
+        counts, links = Counts(), []
+        for row, result in zip(batch, results, strict=True):
+            if not result.ok:
+                counts.records_failed += 1
+                job.failures.append(f"{module} {row.amazon_key}: {describe_failure(result)}")
+                continue
+            links.append(
+                ZohoLink(
+                    tenant_id=job.tenant_id,
+                    module=module,
+                    amazon_key=row.amazon_key,
+                    zoho_id=result.zoho_id,
+                    fingerprint=row.fingerprint,
+                )
+            )
+            attr = f"{noun}_{'created' if result.action == 'insert' else 'updated'}"
+            setattr(counts, attr, getattr(counts, attr) + 1)
+        _checkpoint(job, batch, counts, links=links)
+
+
+def _resolve(job: SyncJob, batch: list[StagedRecord], events: list, counts: Counts):
+    """Swap the Amazon keys in lookups for Zoho ids; rows whose product or contact failed
+    are recorded as failed orders and left out."""
+    product_ids = _link_ids(
+        job,
+        PRODUCTS,
+        (line["Product_Name"]["id"] for row in batch for line in row.data["Ordered_Items"]),
     )
-    repairs = []
-    for order, record, result in zip(sendable, records, results, strict=True):
-        if not result.ok:
-            _fail(job, order, describe_failure(result), events, counts)
+    contact_ids = _link_ids(job, CONTACTS, (row.meta["buyer_key"] for row in batch))
+    ready = []
+    for row in batch:
+        asins = [line["Product_Name"]["id"] for line in row.data["Ordered_Items"]]
+        missing = [asin for asin in asins if asin not in product_ids]
+        contact_id = contact_ids.get(row.meta["buyer_key"])
+        if missing or contact_id is None:
+            reason = (
+                f"product {', '.join(missing)} could not be written"
+                if missing
+                else "the buyer's contact could not be written"
+            )
+            _fail(job, row.amazon_key, row.meta["status"], _when(row), reason, events, counts)
             continue
-        if result.action == "update":
-            # The order reached Zoho in a run whose checkpoint was lost: Zoho appended our
-            # lines to the ones already there. Remove the older copies.
-            repairs.append((result.zoho_id, len(record.data["Ordered_Items"])))
-        counts.orders_created += 1
-        done.append((order, result.zoho_id))
-        links.append(
-            ZohoLink(
-                tenant_id=job.tenant_id,
-                module=SALES_ORDERS,
-                amazon_key=order.amazon_order_id,
-                zoho_id=result.zoho_id,
-                fingerprint=record.fingerprint,
+        data = dict(row.data)
+        data["Contact_Name"] = {"id": contact_id}
+        data["Ordered_Items"] = [
+            {**line, "Product_Name": {"id": product_ids[line["Product_Name"]["id"]]}}
+            for line in row.data["Ordered_Items"]
+        ]
+        ready.append((row, data))
+    return ready
+
+
+def write_new_orders(job: SyncJob) -> None:
+    key_field = job.names[SALES_ORDERS]["Amazon Order ID"]
+    for batch in staged_batches(job, SALES_ORDERS, "create"):
+        counts, events, links, done = Counts(), [], [], []
+        ready = _resolve(job, batch, events, counts)
+        results = (
+            job.zoho.upsert(
+                SALES_ORDERS, [data for _, data in ready], duplicate_check_fields=[key_field]
             )
+            if ready
+            else []
         )
-        events.append(
-            OrderEvent(
-                tenant_id=job.tenant_id,
-                run=job.run,
-                amazon_order_id=order.amazon_order_id,
-                action=OrderEvent.Action.CREATED,
-                new_status=order.order_status,
-                amazon_last_update=order.last_update_date,
-                zoho_record_id=result.zoho_id,
+        repairs = []
+        for (row, data), result in zip(ready, results, strict=True):
+            if not result.ok:
+                _fail(
+                    job,
+                    row.amazon_key,
+                    row.meta["status"],
+                    _when(row),
+                    describe_failure(result),
+                    events,
+                    counts,
+                )
+                continue
+            if result.action == "update":
+                # The order reached Zoho in a run whose checkpoint was lost: Zoho appended
+                # our lines to the ones already there. Remove the older copies.
+                repairs.append((result.zoho_id, len(data["Ordered_Items"])))
+            counts.orders_created += 1
+            done.append((row, result.zoho_id))
+            links.append(
+                ZohoLink(
+                    tenant_id=job.tenant_id,
+                    module=SALES_ORDERS,
+                    amazon_key=row.amazon_key,
+                    zoho_id=result.zoho_id,
+                    fingerprint=row.fingerprint,
+                )
             )
-        )
-    for zoho_id, keep in repairs:
-        remove_older_lines(job, zoho_id, keep=keep)
+            events.append(_event(job, row, OrderEvent.Action.CREATED, result.zoho_id))
+        for zoho_id, keep in repairs:
+            remove_older_lines(job, zoho_id, keep=keep)
+        _checkpoint(job, batch, counts, links=links, events=events, done=done)
 
 
 def remove_older_lines(job: SyncJob, zoho_id: str, *, keep: int) -> None:
     """Delete all line items but the last ``keep`` (the ones just written)."""
-    record = job.zoho.get_record(SALES_ORDERS, zoho_id)
+    record = job.zoho.get_record(SALES_ORDERS, zoho_id) or {}
     rows = record.get("Ordered_Items") or []
     stale = rows[: max(0, len(rows) - keep)]
     if stale:
@@ -386,113 +489,145 @@ def remove_older_lines(job: SyncJob, zoho_id: str, *, keep: int) -> None:
         )
 
 
-def write_filled_orders(
-    job, orders, states, product_ids, contact_ids, events, done, counts
-) -> None:
+def write_filled_orders(job: SyncJob) -> None:
     """Pending orders that moved on: replace their lines, buyer and money in Zoho."""
-    updates, sendable = [], []
-    for order in orders:
-        state = states[order.amazon_order_id]
-        record = _order_record(job, order, product_ids, contact_ids)
-        if isinstance(record, str):
-            _fail(job, order, record, events, counts)
-            continue
-        # Zoho appends line items on update; delete the placeholder lines by their row ids.
-        current = job.zoho.get_record(SALES_ORDERS, state.zoho_id)
-        deletes = [{"id": row["id"], "_delete": None} for row in current.get("Ordered_Items") or []]
-        data = mapping.to_json_ready(record.data)
-        data["Ordered_Items"] = deletes + data["Ordered_Items"]
-        updates.append({"id": state.zoho_id, **data})
-        sendable.append(order)
-    if not updates:
-        return
-    results = job.zoho.update(SALES_ORDERS, updates)
-    for order, result in zip(sendable, results, strict=True):
-        state = states[order.amazon_order_id]
-        if not result.ok:
-            _fail(job, order, describe_failure(result), events, counts)
-            continue
-        counts.orders_updated += 1
-        done.append((order, state.zoho_id))
-        events.append(
-            OrderEvent(
-                tenant_id=job.tenant_id,
-                run=job.run,
-                amazon_order_id=order.amazon_order_id,
-                action=OrderEvent.Action.UPDATED,
-                old_status=state.order_status,
-                new_status=order.order_status,
-                amazon_last_update=order.last_update_date,
-                zoho_record_id=state.zoho_id,
-                message="Buyer, prices and items filled in",
+    for batch in staged_batches(job, SALES_ORDERS, "fill"):
+        counts, events, done = Counts(), [], []
+        ready = _resolve(job, batch, events, counts)
+        updates = []
+        for row, data in ready:
+            # Zoho appends line items on update; delete the placeholder lines by row id.
+            current = job.zoho.get_record(SALES_ORDERS, row.meta["zoho_id"]) or {}
+            deletes = [{"id": r["id"], "_delete": None} for r in current.get("Ordered_Items") or []]
+            updates.append(
+                {
+                    **data,
+                    "id": row.meta["zoho_id"],
+                    "Ordered_Items": deletes + data["Ordered_Items"],
+                }
             )
-        )
-
-
-def write_status_changes(job, orders, states, events, done, counts) -> None:
-    if not orders:
-        return
-    updates = [
-        {"id": states[o.amazon_order_id].zoho_id, **mapping.status_fields(o, job.names)}
-        for o in orders
-    ]
-    results = job.zoho.update(SALES_ORDERS, updates)
-    for order, result in zip(orders, results, strict=True):
-        state = states[order.amazon_order_id]
-        if not result.ok:
-            _fail(job, order, describe_failure(result), events, counts)
-            continue
-        counts.orders_updated += 1
-        done.append((order, state.zoho_id))
-        events.append(
-            OrderEvent(
-                tenant_id=job.tenant_id,
-                run=job.run,
-                amazon_order_id=order.amazon_order_id,
-                action=OrderEvent.Action.STATUS_CHANGED,
-                old_status=state.order_status,
-                new_status=order.order_status,
-                amazon_last_update=order.last_update_date,
-                zoho_record_id=state.zoho_id,
-            )
-        )
-
-
-# --- 5. checkpoint ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def checkpoint(job, done, links, events, counts: PageCounts) -> None:
-    """Links, order states, Order History and counts commit together, or not at all."""
-    if links:
-        ZohoLink.objects.bulk_create(
-            links,
-            update_conflicts=True,
-            unique_fields=["tenant", "module", "amazon_key"],
-            update_fields=["zoho_id", "fingerprint", "updated_at"],
-        )
-    if done:
-        now = timezone.now()
-        AmazonOrderState.objects.bulk_create(
-            [
-                AmazonOrderState(
-                    tenant_id=job.tenant_id,
-                    amazon_order_id=order.amazon_order_id,
-                    marketplace_id=order.marketplace_id or "",
-                    order_status=order.order_status,
-                    last_update_date=order.last_update_date,
-                    complete=mapping.is_complete(order),
-                    zoho_id=zoho_id,
-                    updated_at=now,
+        results = job.zoho.update(SALES_ORDERS, updates) if updates else []
+        for (row, _), result in zip(ready, results, strict=True):
+            if not result.ok:
+                _fail(
+                    job,
+                    row.amazon_key,
+                    row.meta["status"],
+                    _when(row),
+                    describe_failure(result),
+                    events,
+                    counts,
                 )
-                for order, zoho_id in done
-            ],
-            update_conflicts=True,
-            unique_fields=["tenant", "amazon_order_id"],
-            update_fields=["order_status", "last_update_date", "complete", "zoho_id", "updated_at"],
+                continue
+            counts.orders_updated += 1
+            done.append((row, row.meta["zoho_id"]))
+            events.append(
+                _event(
+                    job,
+                    row,
+                    OrderEvent.Action.UPDATED,
+                    row.meta["zoho_id"],
+                    message="Buyer, prices and items filled in",
+                )
+            )
+        _checkpoint(job, batch, counts, events=events, done=done)
+
+
+def write_status_changes(job: SyncJob) -> None:
+    for batch in staged_batches(job, SALES_ORDERS, "status"):
+        counts, events, done = Counts(), [], []
+        results = job.zoho.update(
+            SALES_ORDERS, [{"id": row.meta["zoho_id"], **row.data} for row in batch]
         )
-    if events:
-        OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
-    increments = counts.as_increments()
-    increments["heartbeat_at"] = timezone.now()
-    SyncRun.objects.filter(pk=job.run.pk).update(**increments)
+        for row, result in zip(batch, results, strict=True):
+            if not result.ok:
+                _fail(
+                    job,
+                    row.amazon_key,
+                    row.meta["status"],
+                    _when(row),
+                    describe_failure(result),
+                    events,
+                    counts,
+                )
+                continue
+            counts.orders_updated += 1
+            done.append((row, row.meta["zoho_id"]))
+            events.append(_event(job, row, OrderEvent.Action.STATUS_CHANGED, row.meta["zoho_id"]))
+        _checkpoint(job, batch, counts, events=events, done=done)
+
+
+def _when(row: StagedRecord) -> datetime:
+    return parse_datetime(row.meta["last_update"])
+
+
+def _event(job, row, action, zoho_id, message: str = "") -> OrderEvent:
+    return OrderEvent(
+        tenant_id=job.tenant_id,
+        run=job.run,
+        amazon_order_id=row.amazon_key,
+        action=action,
+        old_status=row.meta.get("old_status", ""),
+        new_status=row.meta["status"],
+        amazon_last_update=_when(row),
+        zoho_record_id=zoho_id,
+        message=message,
+    )
+
+
+# --- checkpoint ---------------------------------------------------------------------------
+
+
+def _save_states(job: SyncJob, done: list[tuple[Order, str]]) -> None:
+    now = timezone.now()
+    AmazonOrderState.objects.bulk_create(
+        [
+            AmazonOrderState(
+                tenant_id=job.tenant_id,
+                amazon_order_id=order.amazon_order_id,
+                marketplace_id=order.marketplace_id or "",
+                order_status=order.order_status,
+                last_update_date=order.last_update_date,
+                complete=mapping.is_complete(order),
+                zoho_id=zoho_id,
+                updated_at=now,
+            )
+            for order, zoho_id in done
+        ],
+        update_conflicts=True,
+        unique_fields=["tenant", "amazon_order_id"],
+        update_fields=["order_status", "last_update_date", "complete", "zoho_id", "updated_at"],
+    )
+
+
+def _checkpoint(job, batch, counts: Counts, *, links=(), events=(), done=()) -> None:
+    """A batch's links, order states, Order History and counts commit with the removal of
+    its staged rows, or none of them does."""
+    states = [
+        (
+            Order(
+                amazon_order_id=row.amazon_key,
+                purchase_date=_when(row),
+                last_update_date=_when(row),
+                order_status=row.meta["status"],
+                marketplace_id=row.meta["marketplace_id"],
+            ),
+            zoho_id,
+        )
+        for row, zoho_id in done
+    ]
+    with transaction.atomic():
+        if links:
+            ZohoLink.objects.bulk_create(
+                links,
+                update_conflicts=True,
+                unique_fields=["tenant", "module", "amazon_key"],
+                update_fields=["zoho_id", "fingerprint", "updated_at"],
+            )
+        if states:
+            _save_states(job, states)
+        if events:
+            OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
+        StagedRecord.objects.filter(pk__in=[row.pk for row in batch]).delete()
+        counts.save_to(job.run.pk)
+    job.heartbeat()
