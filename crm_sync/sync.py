@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=5)
 FIRST_RUN_LOOKBACK = timedelta(days=getattr(settings, "SYNC_FIRST_RUN_LOOKBACK_DAYS", 30))
 BATCH = 100
+# Item calls in flight at once; Amazon's quota, not this, sets the pace against the real service.
+ITEM_FETCH_WORKERS = 8
 PRODUCTS, CONTACTS, SALES_ORDERS = "Products", "Contacts", "Sales_Orders"
 
 
@@ -207,7 +209,9 @@ def stage_page(job: SyncJob, orders: list[Order]) -> None:
         if staged_before.get(o.amazon_order_id) != o.last_update_date.isoformat()
     ]
     if full:
-        items = job.amazon.list_order_items_many([o.amazon_order_id for o in full])
+        items = job.amazon.list_order_items_many(
+            [o.amazon_order_id for o in full], max_workers=ITEM_FETCH_WORKERS
+        )
         full = [replace(o, items=tuple(items[o.amazon_order_id])) for o in full]
 
     staged: list[StagedRecord] = []
