@@ -61,8 +61,8 @@ def configure(info: dict, workdir: str, args) -> None:
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "AMAZON_MWS_ENDPOINT_OVERRIDE": info["amazon_url"],
             # Throttling off: the stand-in has no quotas, so the client's pacing must not wait
-        # either. Throttling on: both run Amazon's quotas at the same time scale.
-        "AMAZON_QUOTA_TIME_SCALE": str(args.time_scale if args.throttle else 1e6),
+            # either. Throttling on: both run Amazon's quotas at the same time scale.
+            "AMAZON_QUOTA_TIME_SCALE": str(args.time_scale if args.throttle else 1e6),
             "ZOHO_ACCOUNTS_URL": info["zoho_accounts_url"],
             "ZOHO_CLIENT_ID": "bench-client-id",
             "ZOHO_CLIENT_SECRET": "bench-client-secret",

@@ -11,10 +11,14 @@ from amazon_ext.amazon.errors import (
     AmazonServiceError,
     AmazonThrottledError,
 )
+from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.encryption import SecretDecryptionError
 from amazon_ext.models import AmazonCredentials
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
 from crm_sync.sync import SyncJob, run_sync
+from crm_sync.zoho.client import client_for
+from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
+from crm_sync.zoho.fields import fields_setup
 from history.models import SyncRun
 
 logger = logging.getLogger(__name__)
@@ -50,12 +54,6 @@ def _api_calls(amazon, zoho) -> dict:
 def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
     """Run the flow for a claimed run and close it. Raises TransientSyncError when a retry
     may succeed and this is not the final attempt."""
-    from amazon_ext.amazon.factory import orders_client_for
-
-    from crm_sync.zoho.client import client_for
-    from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
-    from crm_sync.zoho.fields import fields_setup
-
     tenant = run.tenant
     credentials = AmazonCredentials.objects.filter(tenant=tenant).first()
     if credentials is None:
@@ -95,14 +93,8 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
             run_id=run.pk, notes=notes, api_calls=_api_calls(amazon, zoho), failures=job.failures
         )
     except AmazonCredentialError as exc:
-        label = CREDENTIAL_FIELD_NAMES.get(
-            exc.field.split("_")[0] if exc.field.startswith("marketplace") else exc.field,
-            "Amazon credentials",
-        )
-        message = f"Amazon credential problem ({label}): {exc}"
-        if exc.field.startswith("marketplace"):
-            message = f"Amazon credential problem (Marketplace IDs): {exc}"
-        return _finish_failed(run, message, amazon, zoho)
+        label = CREDENTIAL_FIELD_NAMES.get(exc.field, "Marketplace IDs")
+        return _finish_failed(run, f"Amazon credential problem ({label}): {exc}", amazon, zoho)
     except ZohoReconnectRequiredError as exc:
         return _finish_failed(run, f"Zoho CRM: {exc}", amazon, zoho)
     except SecretDecryptionError as exc:
