@@ -1,0 +1,208 @@
+"""Beat schedules per tenant, the Run Now quota under concurrent clicks, one run per tenant,
+stale runs, and the run email through a real SMTP server."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from amazon_ext.models import Tenant
+from crm_sync.models import ManualRunSlot
+from crm_sync.services.install import tenant_install, tenant_uninstall
+from crm_sync.services.notifications import run_email_send
+from crm_sync.services.run_now import RunNowRefusedError, run_now
+from crm_sync.services.runs import sync_run_start
+from crm_sync.services.schedules import (
+    next_run_at,
+    schedule_set_enabled,
+    schedules_for_tenant,
+    schedules_retime,
+)
+from history.models import SyncRun
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture
+def installed(db):
+    tenant = TenantFactory(time_zone="Asia/Kolkata", installed_at=None)
+    admin = UserFactory()
+    MembershipFactory(tenant=tenant, user=admin, profile="Administrator")
+    tenant_install(tenant=tenant, user=admin, install_scope="admins")
+    return tenant, admin
+
+
+def test_install_creates_two_daily_tasks_at_2355_in_the_tenant_zone(installed):
+    tenant, _ = installed
+    tasks = PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:")
+    assert sorted(t.name.split(": ")[1] for t in tasks) == [
+        "Sync Amazon Record",
+        "Update Order Status",
+    ]
+    for task in tasks:
+        assert (task.crontab.hour, task.crontab.minute) == ("23", "55")
+        assert str(task.crontab.timezone) == "Asia/Kolkata"
+        assert task.enabled
+
+
+def test_time_zone_change_retimes_and_switch_disables(installed):
+    tenant, _ = installed
+    tenant.time_zone = "Europe/Berlin"
+    tenant.save()
+    schedules_retime(tenant=tenant)
+    schedule_set_enabled(tenant=tenant, kind="update_order_status", enabled=False)
+    tasks = {
+        t.name.split(": ")[1]: t
+        for t in PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:")
+    }
+    assert {str(t.crontab.timezone) for t in tasks.values()} == {"Europe/Berlin"}
+    assert tasks["Sync Amazon Record"].enabled
+    assert not tasks["Update Order Status"].enabled
+    rows = {row.kind: row for row in schedules_for_tenant(tenant=tenant)}
+    assert rows["update_order_status"].next_run is None
+    assert rows["sync_amazon_record"].next_run.tzinfo == ZoneInfo("Europe/Berlin")
+
+
+def test_next_run_is_2355_local_across_midnight():
+    tenant = Tenant(time_zone="America/Los_Angeles")
+    before = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # 23:00 in Los Angeles
+    after = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)  # 00:00 next day there
+    assert next_run_at(tenant=tenant, now=before).isoformat() == "2026-11-26T23:55:00-08:00"
+    assert next_run_at(tenant=tenant, now=after).isoformat() == "2026-11-27T23:55:00-08:00"
+
+
+def test_uninstall_deletes_the_tasks(installed):
+    tenant, _ = installed
+    tenant_uninstall(tenant=tenant)
+    assert not PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:").exists()
+    assert not Tenant.objects.filter(pk=tenant.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_now_twice_then_refused_with_when(installed, settings):
+    tenant, admin = installed
+    run_now(tenant=tenant, kind="sync_amazon_record", user=admin)  # eager: fails, no creds
+    run_now(tenant=tenant, kind="sync_amazon_record", user=admin)
+    with pytest.raises(RunNowRefusedError, match="allowed again from 00:00") as refused:
+        run_now(tenant=tenant, kind="sync_amazon_record", user=admin)
+    assert "Asia/Kolkata" in refused.value.message
+    # The other schedule has its own two.
+    run_now(tenant=tenant, kind="update_order_status", user=admin)
+    rows = {row.kind: row for row in schedules_for_tenant(tenant=tenant)}
+    assert rows["sync_amazon_record"].manual_runs_left == 0
+    assert rows["update_order_status"].manual_runs_left == 1
+    assert SyncRun.objects.filter(tenant=tenant, trigger="manual").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_clicks_never_make_a_third_run(installed):
+    """Eight threads click Run Now at once; the database allows exactly two (run this on
+    PostgreSQL, where the clicks really are concurrent)."""
+    tenant, admin = installed
+    # Keep the runs "running" so the clicks race on the slots, not on run execution.
+    from config.celery_app import app
+
+    app.conf.task_always_eager, eager = False, app.conf.task_always_eager
+    app.conf.broker_url, broker = "memory://", app.conf.broker_url
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            barrier.wait(timeout=10)
+            try:
+                run = run_now(tenant=tenant, kind="sync_amazon_record", user=admin)
+                outcomes.append(run.outcome)
+            except RunNowRefusedError:
+                outcomes.append("refused")
+        finally:
+            close_old_connections()
+            connection.close()
+
+    try:
+        threads = [threading.Thread(target=click) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = eager, broker
+    assert len(outcomes) == 8
+    assert ManualRunSlot.objects.filter(tenant=tenant).count() <= 2
+    assert outcomes.count("refused") + outcomes.count("skipped") == 8 - outcomes.count("running")
+    assert outcomes.count("running") == 1  # one run per tenant at a time
+    assert ManualRunSlot.objects.filter(tenant=tenant).count() == 1  # skipped clicks give it back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_run_per_tenant_and_a_dead_workers_run_does_not_block(installed):
+    tenant, _ = installed
+    first = sync_run_start(tenant=tenant, schedule="sync_amazon_record", trigger="scheduled")
+    second = sync_run_start(tenant=tenant, schedule="update_order_status", trigger="scheduled")
+    assert first.outcome == "running"
+    assert second.outcome == "skipped"
+    assert second.error.startswith("Skipped: already running (Sync Amazon Record started")
+    SyncRun.objects.filter(pk=first.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    third = sync_run_start(tenant=tenant, schedule="update_order_status", trigger="scheduled")
+    first.refresh_from_db()
+    assert third.outcome == "running"
+    assert first.outcome == "failed"
+    assert "Interrupted" in first.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_email_through_a_real_smtp_server(installed, settings):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message) -> None:
+            received.append(message)
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        tenant, _ = installed
+        tenant.super_admin_email = "boss@acme.example"
+        tenant.save()
+        run = SyncRun.objects.create(
+            tenant=tenant,
+            schedule="sync_amazon_record",
+            trigger="scheduled",
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+            outcome="success",
+            orders_fetched=12,
+            orders_created=10,
+            products_created=3,
+            contacts_created=7,
+        )
+        assert run_email_send(run=run) == 1
+    finally:
+        controller.stop()
+    assert len(received) == 1
+    message = received[0]
+    assert message["To"] == "boss@acme.example"
+    assert message["Subject"] == "Amazon sync: Sync Amazon Record completed"
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
+    assert "Sales Orders created:       10" in parts["text/plain"]
+    assert '<td>Sales Orders created</td><td align="right">10</td>' in parts["text/html"]
