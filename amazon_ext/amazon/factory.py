@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from amazon_ext.amazon.base import AmazonOrdersClient
 from amazon_ext.models import AmazonCredentials, ConnectionKind
 
@@ -20,9 +22,27 @@ def orders_client_for(credentials: AmazonCredentials) -> AmazonOrdersClient:
             marketplace_ids=list(credentials.marketplace_ids or []),
         )
     if credentials.kind == ConnectionKind.SPAPI:
-        # The SP-API connector (its own issue) plugs in here and returns its client.
-        raise NotImplementedError("SP-API")
+        from amazon_ext.amazon.spapi.client import SpApiClient
+
+        return SpApiClient(
+            seller_id=credentials.seller_id,
+            marketplace_ids=list(credentials.marketplace_ids or []),
+            lwa_client_id=credentials.lwa_client_id,
+            lwa_client_secret=_lwa_client_secret(credentials),
+            lwa_refresh_token=_reveal(credentials.lwa_refresh_token),
+        )
     raise ValueError(f"unknown Amazon connection kind {credentials.kind!r}")
+
+
+def _lwa_client_secret(credentials: AmazonCredentials) -> str:
+    """Tenants connected with *Authorize with Amazon* use this installation's SP-API app: its
+    current secret comes from settings, so rotating it (every 180 days) needs no per-tenant
+    edit. Tenants with their own app keep their stored secret."""
+    app_client_id = getattr(settings, "AMAZON_LWA_CLIENT_ID", "") or ""
+    app_secret = getattr(settings, "AMAZON_LWA_CLIENT_SECRET", "") or ""
+    if app_client_id and app_secret and credentials.lwa_client_id == app_client_id:
+        return app_secret
+    return _reveal(credentials.lwa_client_secret)
 
 
 def _reveal(secret: object) -> str:

@@ -1,0 +1,287 @@
+"""SP-API Orders v0 JSON → the shared types in amazon_ext.amazon.types.
+
+Shapes from ../shared/specs/amazon-apis.md §5 ([SPM] ordersV0.json): the order keeps the MWS
+element names as JSON keys, but the buyer moved under ``BuyerInfo`` and an item's gift wrap
+under the item's ``BuyerInfo``; ``Amount`` and ``IsGift`` are strings. Fields Amazon withholds
+(no RDT, Pending orders) are simply missing or empty and come out as None.
+
+A payload that cannot be trusted (not JSON, no ``payload``, a required key missing or
+unreadable) raises :class:`AmazonResponseError` with the RequestId, so nothing from it is
+written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from amazon_ext.amazon.errors import AmazonResponseError
+from amazon_ext.amazon.types import Address, Money, Order, OrderItem, OrderPage
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItemsPage:
+    """One page of getOrderItems."""
+
+    amazon_order_id: str
+    items: tuple[OrderItem, ...]
+    next_token: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpErrorBody:
+    """The first entry of ``{"errors": [...]}``; empty strings when absent."""
+
+    code: str
+    message: str
+
+
+class _Reader:
+    """Typed lookups that fail with a message naming where the bad value was."""
+
+    def __init__(self, request_id: str | None, what: str) -> None:
+        self.request_id = request_id
+        self.what = what
+
+    def fail(self, detail: str) -> AmazonResponseError:
+        return AmazonResponseError(
+            f"Amazon's {self.what} answer could not be read ({detail}); nothing from it was saved.",
+            code="MalformedResponse",
+            request_id=self.request_id,
+        )
+
+    def obj(self, parent: dict, key: str) -> dict | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(f"{key} is not an object")
+        return value
+
+    def text(self, parent: dict, key: str) -> str | None:
+        value = parent.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.fail(f"{key} is not a string")
+        return str(value)
+
+    def required(self, parent: dict, key: str, where: str) -> str:
+        value = self.text(parent, key)
+        if value is None:
+            raise self.fail(f"{key} missing in {where}")
+        return value
+
+    def integer(self, parent: dict, key: str) -> int | None:
+        value = parent.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"{key} {str(value)[:20]!r} is not a whole number") from None
+
+    def flag(self, parent: dict, key: str) -> bool:
+        """JSON booleans, and the strings "true"/"false" (``IsGift`` is a string)."""
+        value = parent.get(key)
+        if value is None or value == "":
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self.fail(f"{key} {str(value)[:20]!r} is not true or false")
+
+    def when(self, parent: dict, key: str, where: str, *, required: bool) -> datetime | None:
+        value = self.required(parent, key, where) if required else self.text(parent, key)
+        if value is None:
+            return None
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            raise self.fail(f"{key} {value[:40]!r} is not a date") from None
+
+    def money(self, parent: dict, key: str) -> Money | None:
+        el = self.obj(parent, key)
+        if not el:
+            return None
+        currency = self.required(el, "CurrencyCode", key)
+        amount_text = self.required(el, "Amount", key)
+        try:
+            amount = Decimal(amount_text)
+            if not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise self.fail(f"{key}/Amount {amount_text[:20]!r} is not a number") from None
+        if len(currency) != 3 or not currency.isalpha():
+            raise self.fail(f"{key}/CurrencyCode {currency[:10]!r} is not an ISO 4217 code")
+        return Money(amount, currency.upper())
+
+
+def parse_datetime(value: str) -> datetime:
+    """ISO 8601 → aware UTC (``Z`` or an offset; no offset means UTC). Amazon's static
+    sandbox also echoes epoch seconds such as ``1.569521782042E9``; those are read too."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise ValueError(value) from None
+        return datetime.fromtimestamp(seconds, UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, Any]:
+    reader = _Reader(request_id, what)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise reader.fail("not JSON") from None
+    if not isinstance(data, dict):
+        raise reader.fail("not a JSON object")
+    return data
+
+
+def _payload(body: bytes, request_id: str | None, what: str) -> tuple[_Reader, dict]:
+    reader = _Reader(request_id, what)
+    data = load_json(body, request_id=request_id, what=what)
+    payload = reader.obj(data, "payload")
+    if payload is None:
+        raise reader.fail("no payload")
+    return reader, payload
+
+
+def _address(r: _Reader, order: dict) -> Address | None:
+    el = r.obj(order, "ShippingAddress")
+    if not el:
+        return None
+    return Address(
+        name=r.text(el, "Name"),
+        line1=r.text(el, "AddressLine1"),
+        line2=r.text(el, "AddressLine2"),
+        line3=r.text(el, "AddressLine3"),
+        city=r.text(el, "City"),
+        state_or_region=r.text(el, "StateOrRegion"),
+        postal_code=r.text(el, "PostalCode"),
+        country_code=r.text(el, "CountryCode"),
+        phone=r.text(el, "Phone"),
+    )
+
+
+def _order(r: _Reader, el: Any) -> Order:
+    if not isinstance(el, dict):
+        raise r.fail("an order is not an object")
+    order_id = r.required(el, "AmazonOrderId", "an order")
+    where = f"order {order_id}"
+    buyer = r.obj(el, "BuyerInfo") or {}
+    return Order(
+        amazon_order_id=order_id,
+        purchase_date=r.when(el, "PurchaseDate", where, required=True),
+        last_update_date=r.when(el, "LastUpdateDate", where, required=True),
+        order_status=r.required(el, "OrderStatus", where),
+        marketplace_id=r.text(el, "MarketplaceId"),
+        fulfillment_channel=r.text(el, "FulfillmentChannel"),
+        sales_channel=r.text(el, "SalesChannel"),
+        order_type=r.text(el, "OrderType"),
+        seller_order_id=r.text(el, "SellerOrderId"),
+        order_total=r.money(el, "OrderTotal"),
+        buyer_email=r.text(buyer, "BuyerEmail"),
+        buyer_name=r.text(buyer, "BuyerName"),
+        shipping_address=_address(r, el),
+        number_of_items_shipped=r.integer(el, "NumberOfItemsShipped"),
+        number_of_items_unshipped=r.integer(el, "NumberOfItemsUnshipped"),
+        payment_method=r.text(el, "PaymentMethod"),
+        is_prime=r.flag(el, "IsPrime"),
+        is_business_order=r.flag(el, "IsBusinessOrder"),
+    )
+
+
+def parse_orders(body: bytes, *, request_id: str | None = None) -> OrderPage:
+    """getOrders → one :class:`OrderPage`; ``window_end`` is the echoed CreatedBefore /
+    LastUpdatedBefore."""
+    r, payload = _payload(body, request_id, "getOrders")
+    orders = payload.get("Orders")
+    if orders is None:
+        orders = []
+    if not isinstance(orders, list):
+        raise r.fail("Orders is not a list")
+    before = "CreatedBefore" if payload.get("CreatedBefore") else "LastUpdatedBefore"
+    return OrderPage(
+        orders=tuple(_order(r, el) for el in orders),
+        next_token=r.text(payload, "NextToken"),
+        window_end=r.when(payload, before, "the page", required=False),
+        request_id=request_id,
+    )
+
+
+def parse_order(body: bytes, *, request_id: str | None = None) -> Order:
+    """getOrder → one :class:`Order`."""
+    r, payload = _payload(body, request_id, "getOrder")
+    return _order(r, payload)
+
+
+def _item(r: _Reader, el: Any, order_id: str) -> OrderItem:
+    if not isinstance(el, dict):
+        raise r.fail(f"an item of order {order_id} is not an object")
+    item_id = r.required(el, "OrderItemId", f"an item of order {order_id}")
+    where = f"order item {item_id}"
+    gift = r.obj(el, "BuyerInfo") or {}
+    quantity = r.integer(el, "QuantityOrdered")
+    if quantity is None:
+        raise r.fail(f"QuantityOrdered missing in {where}")
+    return OrderItem(
+        order_item_id=item_id,
+        asin=r.required(el, "ASIN", where),
+        quantity_ordered=quantity,
+        seller_sku=r.text(el, "SellerSKU"),
+        title=r.text(el, "Title"),
+        quantity_shipped=r.integer(el, "QuantityShipped") or 0,
+        item_price=r.money(el, "ItemPrice"),
+        item_tax=r.money(el, "ItemTax"),
+        shipping_price=r.money(el, "ShippingPrice"),
+        shipping_tax=r.money(el, "ShippingTax"),
+        shipping_discount=r.money(el, "ShippingDiscount"),
+        promotion_discount=r.money(el, "PromotionDiscount"),
+        # Moved under the item's BuyerInfo in SP-API (and restricted); older payloads
+        # carried them at the top like MWS.
+        gift_wrap_price=r.money(gift, "GiftWrapPrice") or r.money(el, "GiftWrapPrice"),
+        gift_wrap_tax=r.money(gift, "GiftWrapTax") or r.money(el, "GiftWrapTax"),
+        is_gift=r.flag(el, "IsGift"),
+    )
+
+
+def parse_order_items(body: bytes, *, request_id: str | None = None) -> OrderItemsPage:
+    """getOrderItems → one :class:`OrderItemsPage`."""
+    r, payload = _payload(body, request_id, "getOrderItems")
+    order_id = r.required(payload, "AmazonOrderId", "the items page")
+    items = payload.get("OrderItems")
+    if not isinstance(items, list):
+        raise r.fail("OrderItems is not a list")
+    return OrderItemsPage(
+        amazon_order_id=order_id,
+        items=tuple(_item(r, el, order_id) for el in items),
+        next_token=r.text(payload, "NextToken"),
+        request_id=request_id,
+    )
+
+
+def parse_error(body: bytes) -> SpErrorBody:
+    """The first error of an SP-API error body; a body we cannot read gives empty strings."""
+    try:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return SpErrorBody("", "")
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        return SpErrorBody(str(first.get("code") or ""), str(first.get("message") or ""))
+    return SpErrorBody("", "")
