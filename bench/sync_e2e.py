@@ -70,6 +70,7 @@ def configure(info: dict, workdir: str, args) -> None:
             "CELERY_TASK_ALWAYS_EAGER": "true",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "WARNING",
+            "DEBUG": "false",  # DEBUG keeps every SQL query in memory
         }
     )
     import django
@@ -122,6 +123,7 @@ def one_run(tenant, label: str, floors: dict) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     run = SyncRun.objects.get(pk=run.pk)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     amazon = run.api_calls.get("amazon", {})
     list_calls = amazon.get("ListOrders", 0) + amazon.get("ListOrdersByNextToken", 0)
     item_calls = amazon.get("ListOrderItems", 0) + amazon.get("ListOrderItemsByNextToken", 0)
@@ -133,6 +135,7 @@ def one_run(tenant, label: str, floors: dict) -> dict:
         f"products {run.products_created}, contacts {run.contacts_created}"
     )
     print(f"orders/s             {run.orders_fetched / wall:10.1f}")
+    print(f"CPU (this process)   {cpu.ru_utime + cpu.ru_stime:10.1f} s   since start")
     print(
         f"peak traced memory   {peak / 2**20:10.1f} MiB   (max RSS so far "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
@@ -190,6 +193,8 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        child = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"CPU (stand-ins)      {child.ru_utime + child.ru_stime:10.1f} s   whole life")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ unique per (order, action, Amazon's LastUpdateDate).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -110,16 +111,24 @@ def run_sync(job: SyncJob) -> None:
         pages = job.amazon.iter_order_pages(last_updated_after=since)
 
     window_end: datetime | None = None
+    started = time.monotonic()
     for page in pages:
         stage_page(job, list(page.orders))
         window_end = page.window_end or window_end
         job.heartbeat()
+    staged_at = time.monotonic()
 
     write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"])
     write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Email"])
     write_new_orders(job)
     write_filled_orders(job)
     write_status_changes(job)
+    logger.info(
+        "run %s: staged in %.1f s, wrote in %.1f s",
+        job.run.pk,
+        staged_at - started,
+        time.monotonic() - staged_at,
+    )
 
     if window_end is not None:
         cursor_advance(
