@@ -10,6 +10,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -38,10 +39,22 @@ HELP = {
         "identifiers → Marketplace ID), e.g. ATVPDKIKX0DER for Amazon.com."
     ),
     "marketplace_id_extra": "Optional: another marketplace served by the same Amazon endpoint.",
+    "kind": (
+        "Selling Partner API for a real seller account today (Amazon switched MWS off on "
+        "1 April 2024); MWS for existing set-ups and the stand-in."
+    ),
+    "lwa_client_id": (
+        "Developer Central (Seller Central → Apps and Services → Develop Apps) → your app → "
+        "View under LWA credentials: the Client identifier, amzn1.application-oa2-client.…"
+    ),
+    "lwa_client_secret": "Shown next to the LWA client identifier (Client secret).",
+    "lwa_refresh_token": (
+        "Atzr|… from your app's Authorize (self-authorization) in Developer Central, or "
+        "press Authorize with Amazon and leave this blank."
+    ),
 }
 
-# Field names per connection kind, in the manual's order. SP-API fields are added by the
-# SP-API work: list them here and declare them on CredentialsForm.
+# Field names per connection kind, in the manual's order for MWS.
 FIELDS_BY_KIND = {
     ConnectionKind.MWS: [
         "access_key",
@@ -52,8 +65,50 @@ FIELDS_BY_KIND = {
         "marketplace_id_2",
         "marketplace_id_3",
     ],
+    ConnectionKind.SPAPI: [
+        "lwa_client_id",
+        "lwa_client_secret",
+        "lwa_refresh_token",
+        "seller_id",
+        "marketplace_id_1",
+        "marketplace_id_2",
+        "marketplace_id_3",
+    ],
 }
-SECRET_FIELD_NAMES = ("access_key", "secret_key", "mws_auth_token")
+# One page shows both kinds: each field once, in this order (the MWS fields keep the
+# manual's order); the page hides the fields of the kind not chosen.
+FIELD_ORDER = [
+    "access_key",
+    "lwa_client_id",
+    "lwa_client_secret",
+    "lwa_refresh_token",
+    "seller_id",
+    "secret_key",
+    "mws_auth_token",
+    "marketplace_id_1",
+    "marketplace_id_2",
+    "marketplace_id_3",
+]
+SECRET_FIELD_NAMES = (
+    "access_key",
+    "secret_key",
+    "mws_auth_token",
+    "lwa_client_secret",
+    "lwa_refresh_token",
+)
+KIND_CHOICES = [
+    (ConnectionKind.MWS.value, "Amazon MWS"),
+    (ConnectionKind.SPAPI.value, "Selling Partner API"),
+]
+
+
+def authorize_with_amazon_available() -> bool:
+    """The website authorization workflow needs this installation's SP-API app."""
+    return bool(
+        getattr(settings, "AMAZON_SPAPI_APP_ID", "")
+        and getattr(settings, "AMAZON_LWA_CLIENT_ID", "")
+        and getattr(settings, "AMAZON_LWA_CLIENT_SECRET", "")
+    )
 
 
 class TermsForm(forms.Form):
@@ -104,10 +159,27 @@ class CredentialsForm(forms.Form):
     value, a hint shows the stored value masked, and a blank field keeps it."""
 
     kind = forms.ChoiceField(
-        label="Connection",
-        choices=[(ConnectionKind.MWS.value, ConnectionKind.MWS.label)],
+        label="Amazon connection",
+        choices=KIND_CHOICES,
         initial=ConnectionKind.MWS,
-        widget=forms.HiddenInput,
+        required=False,
+        help_text=HELP["kind"],
+        widget=forms.RadioSelect,
+    )
+    lwa_client_id = forms.CharField(
+        label="LWA client id", required=False, max_length=200, help_text=HELP["lwa_client_id"]
+    )
+    lwa_client_secret = forms.CharField(
+        label="LWA client secret",
+        required=False,
+        help_text=HELP["lwa_client_secret"],
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    lwa_refresh_token = forms.CharField(
+        label="LWA refresh token",
+        required=False,
+        help_text=HELP["lwa_refresh_token"],
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     access_key = forms.CharField(
         label="Aws Accesskey",
@@ -148,6 +220,9 @@ class CredentialsForm(forms.Form):
 
     def __init__(self, *args, credentials: AmazonCredentials | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if credentials is not None:
+            self.fields["kind"].initial = credentials.kind
+        self.authorize_available = authorize_with_amazon_available()
         self.stored_hints: dict[str, str] = {}
         for name in SECRET_FIELD_NAMES:
             stored = getattr(credentials, name, "") if credentials is not None else ""
@@ -158,13 +233,28 @@ class CredentialsForm(forms.Form):
             if name in self.stored_hints:
                 field.stored_hint = self.stored_hints[name]
 
+    def chosen_kind(self) -> str:
+        kind = self["kind"].value()
+        return kind if kind in FIELDS_BY_KIND else ConnectionKind.MWS
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or ConnectionKind.MWS
+
     def kind_fields(self) -> list[forms.BoundField]:
-        kind = self["kind"].value() or ConnectionKind.MWS
-        return [self[name] for name in FIELDS_BY_KIND.get(kind, FIELDS_BY_KIND["mws"])]
+        return [self[name] for name in FIELDS_BY_KIND[self.chosen_kind()]]
+
+    def fields_with_kinds(self) -> list[tuple[forms.BoundField, str]]:
+        """Every credential field once, with the kinds it belongs to ("mws spapi")."""
+        return [
+            (self[name], " ".join(k for k, names in FIELDS_BY_KIND.items() if name in names))
+            for name in FIELD_ORDER
+        ]
 
     def service_data(self) -> dict[str, str]:
-        """What credentials_save takes: every field as typed (the service trims and checks)."""
-        return {name: self.cleaned_data.get(name) or "" for name in self.fields if name != "kind"}
+        """What credentials_save takes: the chosen kind's fields as typed (the service trims
+        and checks)."""
+        names = FIELDS_BY_KIND[self.cleaned_data.get("kind") or ConnectionKind.MWS]
+        return {name: self.cleaned_data.get(name) or "" for name in names}
 
     def add_service_errors(self, errors: dict[str, str]) -> None:
         """Put each service error on the field at fault, the rest on the form."""

@@ -23,5 +23,12 @@ urlpatterns = [
         views.settings_credentials,
         name="settings_credentials",
     ),
+    path(
+        "orgs/<int:tenant_id>/amazon/authorize",
+        views.amazon_authorize,
+        name="amazon_authorize",
+    ),
+    # The one redirect URI registered with the SP-API app for every tenant.
+    path("amazon/callback", views.amazon_callback, name="amazon_callback"),
     path("orgs/<int:tenant_id>/uninstall/", views.uninstall, name="uninstall"),
 ]

@@ -157,6 +157,9 @@ AMAZON_SPAPI_CONSENT_URL = env_str("AMAZON_SPAPI_CONSENT_URL", "https://sellerce
 AMAZON_SPAPI_APP_ID = env_str("AMAZON_SPAPI_APP_ID", "")
 AMAZON_LWA_CLIENT_ID = env_str("AMAZON_LWA_CLIENT_ID", "")
 AMAZON_LWA_CLIENT_SECRET = env_str("AMAZON_LWA_CLIENT_SECRET", "")
+# The redirect URI registered with the SP-API app; empty = built from the request
+# (https://your.host/amazon/callback).
+AMAZON_SPAPI_REDIRECT_URI = env_str("AMAZON_SPAPI_REDIRECT_URI", "")
 # >1 speeds up quota refill for the stand-ins (tests, benchmarks); must match the stand-in's.
 AMAZON_QUOTA_TIME_SCALE = env_float("AMAZON_QUOTA_TIME_SCALE", 1.0)
 AMAZON_HTTP_TIMEOUT = env_float("AMAZON_HTTP_TIMEOUT", 30.0)
