@@ -456,8 +456,13 @@ def test_factory_builds_an_mws_client_from_stored_credentials(
     assert client.verify() == amazon_seller.marketplace_ids
     assert_secret_free(amazon_seller, repr(client), str(vars(client)), caplog.text)
 
-    with pytest.raises(NotImplementedError, match="SP-API"):
-        orders_client_for(AmazonCredentials(kind=ConnectionKind.SPAPI, seller_id="A1"))
+    spapi = orders_client_for(
+        AmazonCredentials(
+            kind=ConnectionKind.SPAPI, seller_id="A1", marketplace_ids=["ATVPDKIKX0DER"]
+        )
+    )
+    assert not isinstance(spapi, MwsClient)
+    assert isinstance(spapi, AmazonOrdersClient)
 
 
 def test_user_agent_format():
