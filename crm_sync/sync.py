@@ -427,7 +427,7 @@ def _resolve(job: SyncJob, batch: list[StagedRecord], events: list, counts: Coun
                 if missing
                 else "the buyer's contact could not be written"
             )
-            _fail(job, row.amazon_key, row.meta["status"], _when(row), reason, events, counts)
+            _fail_row(job, row, reason, events, counts)
             continue
         data = dict(row.data)
         data["Contact_Name"] = {"id": contact_id}
@@ -454,15 +454,7 @@ def write_new_orders(job: SyncJob) -> None:
         repairs = []
         for (row, data), result in zip(ready, results, strict=True):
             if not result.ok:
-                _fail(
-                    job,
-                    row.amazon_key,
-                    row.meta["status"],
-                    _when(row),
-                    describe_failure(result),
-                    events,
-                    counts,
-                )
+                _fail_row(job, row, describe_failure(result), events, counts)
                 continue
             if result.action == "update":
                 # The order reached Zoho in a run whose checkpoint was lost: Zoho appended
@@ -512,37 +504,19 @@ def write_filled_orders(job: SyncJob) -> None:
             # Zoho appends line items on update; delete the placeholder lines by row id.
             current = job.zoho.get_record(SALES_ORDERS, row.meta["zoho_id"]) or {}
             deletes = [{"id": r["id"], "_delete": None} for r in current.get("Ordered_Items") or []]
-            updates.append(
-                {
-                    **data,
-                    "id": row.meta["zoho_id"],
-                    "Ordered_Items": deletes + data["Ordered_Items"],
-                }
-            )
+            lines = deletes + data["Ordered_Items"]
+            updates.append({**data, "id": row.meta["zoho_id"], "Ordered_Items": lines})
         results = job.zoho.update(SALES_ORDERS, updates) if updates else []
-        for (row, _), result in zip(ready, results, strict=True):
-            if not result.ok:
-                _fail(
-                    job,
-                    row.amazon_key,
-                    row.meta["status"],
-                    _when(row),
-                    describe_failure(result),
-                    events,
-                    counts,
-                )
-                continue
-            counts.orders_updated += 1
-            done.append((row, row.meta["zoho_id"]))
-            events.append(
-                _event(
-                    job,
-                    row,
-                    OrderEvent.Action.UPDATED,
-                    row.meta["zoho_id"],
-                    message="Buyer, prices and items filled in",
-                )
-            )
+        _record_updates(
+            job,
+            [row for row, _ in ready],
+            results,
+            OrderEvent.Action.UPDATED,
+            counts,
+            events,
+            done,
+            message="Buyer, prices and items filled in",
+        )
         _checkpoint(job, batch, counts, events=events, done=done)
 
 
@@ -552,22 +526,22 @@ def write_status_changes(job: SyncJob) -> None:
         results = job.zoho.update(
             SALES_ORDERS, [{"id": row.meta["zoho_id"], **row.data} for row in batch]
         )
-        for row, result in zip(batch, results, strict=True):
-            if not result.ok:
-                _fail(
-                    job,
-                    row.amazon_key,
-                    row.meta["status"],
-                    _when(row),
-                    describe_failure(result),
-                    events,
-                    counts,
-                )
-                continue
-            counts.orders_updated += 1
-            done.append((row, row.meta["zoho_id"]))
-            events.append(_event(job, row, OrderEvent.Action.STATUS_CHANGED, row.meta["zoho_id"]))
+        _record_updates(job, batch, results, OrderEvent.Action.STATUS_CHANGED, counts, events, done)
         _checkpoint(job, batch, counts, events=events, done=done)
+
+
+def _record_updates(job, rows, results, action, counts, events, done, message="") -> None:
+    for row, result in zip(rows, results, strict=True):
+        if not result.ok:
+            _fail_row(job, row, describe_failure(result), events, counts)
+            continue
+        counts.orders_updated += 1
+        done.append((row, row.meta["zoho_id"]))
+        events.append(_event(job, row, action, row.meta["zoho_id"], message=message))
+
+
+def _fail_row(job, row: StagedRecord, reason: str, events, counts) -> None:
+    _fail(job, row.amazon_key, row.meta["status"], _when(row), reason, events, counts)
 
 
 def _when(row: StagedRecord) -> datetime:
