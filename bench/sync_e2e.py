@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+TRACE_MEMORY = False
 
 
 def start_standins(args) -> tuple[subprocess.Popen, dict]:
@@ -115,13 +116,16 @@ def one_run(tenant, label: str, floors: dict) -> dict:
     from crm_sync.tasks import execute_sync_run
     from history.models import SyncRun
 
-    tracemalloc.start()
+    if TRACE_MEMORY:
+        tracemalloc.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     run = sync_run_start(tenant=tenant, schedule="sync_amazon_record", trigger="manual")
     execute_sync_run.apply(args=[run.pk])
     wall = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
+    peak = tracemalloc.get_traced_memory()[1] if TRACE_MEMORY else 0
     tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     run = SyncRun.objects.get(pk=run.pk)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     amazon = run.api_calls.get("amazon", {})
@@ -136,9 +140,11 @@ def one_run(tenant, label: str, floors: dict) -> dict:
     )
     print(f"orders/s             {run.orders_fetched / wall:10.1f}")
     print(f"CPU (this process)   {cpu.ru_utime + cpu.ru_stime:10.1f} s   since start")
+    if TRACE_MEMORY:
+        print(f"peak traced memory   {peak / 2**20:10.1f} MiB   (Python allocations)")
     print(
-        f"peak traced memory   {peak / 2**20:10.1f} MiB   (max RSS so far "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+        f"peak RSS             {rss_after / 1024:10.0f} MiB   "
+        f"(grew {(rss_after - rss_before) / 1024:.0f} MiB during the run)"
     )
     print(f"Amazon list calls    {list_calls:10d}   floor {floors['list']}")
     print(
@@ -158,7 +164,14 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--throttle", action="store_true")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="also trace Python allocations (slows the run about 2x)",
+    )
     args = parser.parse_args()
+    global TRACE_MEMORY
+    TRACE_MEMORY = args.trace_memory
 
     proc, info = start_standins(args)
     try:
