@@ -70,7 +70,7 @@ def configure(info: dict, workdir: str, args) -> None:
             "ZOHO_REDIRECT_URI": "http://127.0.0.1/zoho/callback",
             "CELERY_TASK_ALWAYS_EAGER": "true",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             "DEBUG": "false",  # DEBUG keeps every SQL query in memory
         }
     )
