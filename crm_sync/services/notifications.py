@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -58,13 +59,12 @@ def run_email_send(*, run: SyncRun) -> int:
         logger.warning("tenant %s: no email recipient for run %s", tenant.pk, run.pk)
         return 0
     secrets = _tenant_secrets(tenant)
-    zone = __import__("zoneinfo").ZoneInfo(tenant.time_zone)
     context = {
         "run": run,
         "tenant": tenant,
         "schedule": run.get_schedule_display(),
-        "started": timezone.localtime(run.started_at, zone),
-        "finished": timezone.localtime(run.finished_at, zone) if run.finished_at else None,
+        "started": run.started_at,
+        "finished": run.finished_at,
         "error": redact(run.error, secrets),
         "notes": [redact(n, secrets) for n in run.notes],
         "dashboard_url": f"{settings.SITE_URL}/orgs/{tenant.pk}/history/runs/{run.pk}/",
@@ -72,8 +72,10 @@ def run_email_send(*, run: SyncRun) -> int:
     subject = SUBJECTS.get(run.outcome, "Amazon sync: {schedule}").format(
         schedule=context["schedule"]
     )
-    text = redact(render_to_string("emails/run_result.txt", context), secrets)
-    html = redact(render_to_string("emails/run_result.html", context), secrets)
+    # Templates show times in the organisation's zone, as the manual's emails do.
+    with timezone.override(ZoneInfo(tenant.time_zone)):
+        text = redact(render_to_string("emails/run_result.txt", context), secrets)
+        html = redact(render_to_string("emails/run_result.html", context), secrets)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
     message.attach_alternative(html, "text/html")
     return message.send()

@@ -180,12 +180,13 @@ def test_run_email_through_a_real_smtp_server(installed, settings):
         tenant, _ = installed
         tenant.super_admin_email = "boss@acme.example"
         tenant.save()
+        started = datetime(2026, 11, 26, 18, 25, tzinfo=UTC)  # 23:55 in Kolkata
         run = SyncRun.objects.create(
             tenant=tenant,
             schedule="sync_amazon_record",
             trigger="scheduled",
-            started_at=timezone.now(),
-            finished_at=timezone.now(),
+            started_at=started,
+            finished_at=started + timedelta(minutes=2),
             outcome="success",
             orders_fetched=12,
             orders_created=10,
@@ -205,4 +206,5 @@ def test_run_email_through_a_real_smtp_server(installed, settings):
         if not part.is_multipart()
     }
     assert "Sales Orders created:       10" in parts["text/plain"]
+    assert "Started:  2026-11-26 23:55 (Asia/Kolkata)" in parts["text/plain"]
     assert '<td>Sales Orders created</td><td align="right">10</td>' in parts["text/html"]
