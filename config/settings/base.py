@@ -172,6 +172,8 @@ ZOHO_ACCOUNTS_URL = env_str("ZOHO_ACCOUNTS_URL", "https://accounts.zoho.com")
 ZOHO_REDIRECT_URI = env_str("ZOHO_REDIRECT_URI", "")
 ZOHO_HTTP_TIMEOUT = env_float("ZOHO_HTTP_TIMEOUT", 30.0)
 ZOHO_MAX_CONCURRENCY = env_int("ZOHO_MAX_CONCURRENCY", 5)
+# First wait after a Zoho 429/5xx (doubling, with jitter, capped at 60 s).
+ZOHO_BACKOFF_BASE = env_float("ZOHO_BACKOFF_BASE", 2.0)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ import time
 from amazon_ext.amazon.errors import (
     AmazonCredentialError,
     AmazonError,
+    AmazonResponseError,
     AmazonServiceError,
     AmazonThrottledError,
 )
@@ -17,7 +18,12 @@ from amazon_ext.models import AmazonCredentials
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
 from crm_sync.sync import SyncJob, run_sync
 from crm_sync.zoho.client import client_for
-from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
+from crm_sync.zoho.errors import (
+    ZohoApiError,
+    ZohoError,
+    ZohoRateLimitedError,
+    ZohoReconnectRequiredError,
+)
 from crm_sync.zoho.fields import fields_setup
 from history.models import SyncRun
 
@@ -100,10 +106,7 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
     except SecretDecryptionError as exc:
         return _finish_failed(run, str(exc), amazon, zoho)
     except (AmazonServiceError, AmazonThrottledError, ZohoError, AmazonError) as exc:
-        transient = isinstance(exc, AmazonServiceError | AmazonThrottledError) or getattr(
-            exc, "transient", False
-        )
-        if transient and not final_attempt:
+        if is_transient(exc) and not final_attempt:
             sync_run_heartbeat(run_id=run.pk, api_calls=_api_calls(amazon, zoho))
             raise TransientSyncError(str(exc)) from exc
         who = "Amazon" if isinstance(exc, AmazonError) else "Zoho CRM"
@@ -114,6 +117,16 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
             amazon,
             zoho,
         )
+
+
+def is_transient(exc: Exception) -> bool:
+    """Worth another attempt later: Amazon or Zoho unavailable, throttled past our backoff,
+    or a response cut short. Credential and request errors are not."""
+    if isinstance(exc, AmazonServiceError | AmazonThrottledError | AmazonResponseError):
+        return True
+    if isinstance(exc, ZohoRateLimitedError):
+        return True
+    return isinstance(exc, ZohoApiError) and (exc.status == 0 or exc.status >= 500)
 
 
 def _finish_failed(run: SyncRun, message: str, amazon, zoho) -> SyncRun:

@@ -535,4 +535,5 @@ def client_for(tenant, **options: Any) -> ZohoClient:
         )
     if connection.status == ZohoConnection.Status.BROKEN:
         raise ZohoReconnectRequired(connection.status_reason or RECONNECT_MESSAGE)
+    options.setdefault("backoff_base", settings.ZOHO_BACKOFF_BASE)
     return ZohoClient(connection, **options)

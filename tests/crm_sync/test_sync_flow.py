@@ -150,3 +150,34 @@ def test_writes_whose_checkpoint_was_lost_are_not_duplicated(connected_tenant):
     assert again.outcome == SyncRun.Outcome.SUCCESS, again.error
     assert again.records_failed == 0
     assert_zoho_matches_book(connected_tenant)  # same counts, same lines, same totals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_zoho_429s_and_a_malformed_amazon_page_lose_nothing(connected_tenant, settings, caplog):
+    """Zoho throttles twice mid-run and Amazon sends one truncated page: the client backs off,
+    the task retries from the checkpoint, and Zoho still holds exactly the book. No secret
+    reaches the logs on the way."""
+    settings.ZOHO_BACKOFF_BASE = 0.01
+    caplog.set_level("DEBUG")
+    connected_tenant.zoho.faults.inject(status=429, count=2, path_contains="Sales_Orders")
+    connected_tenant.amazon.faults.inject("malformed", count=1, operation="ListOrderItems")
+
+    run = run_job(connected_tenant.tenant, "sync_amazon_record")
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert connected_tenant.amazon.faults.fired == 1  # the truncated page was served
+    assert connected_tenant.zoho.stats.by_status[429] == 2
+    assert_zoho_matches_book(connected_tenant)
+    assert OrderEvent.objects.filter(tenant=connected_tenant.tenant, action="created").count() == (
+        len(
+            connected_tenant.amazon.book.orders(
+                connected_tenant.tenant.amazon_credentials.seller_id
+            )
+        )
+    )
+    creds = connected_tenant.tenant.amazon_credentials
+    secrets = [creds.secret_key.reveal(), creds.mws_auth_token.reveal(), creds.access_key.reveal()]
+    zoho = connected_tenant.tenant.zoho_connection
+    secrets += [zoho.refresh_token.reveal(), zoho.access_token.reveal()]
+    for secret in secrets:
+        assert secret not in caplog.text
