@@ -19,13 +19,30 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 3
 
 
-@shared_task(name="crm_sync.tasks.scheduled_run", ignore_result=True)
-def scheduled_run(tenant_id: int, schedule: str) -> None:
+# Both schedules fire at 23:55; the second waits for the first instead of being skipped.
+BUSY_RETRY_SECONDS = 60
+BUSY_MAX_RETRIES = 180
+
+
+@shared_task(
+    bind=True,
+    name="crm_sync.tasks.scheduled_run",
+    ignore_result=True,
+    max_retries=BUSY_MAX_RETRIES,
+)
+def scheduled_run(self, tenant_id: int, schedule: str) -> None:
     """Beat's daily trigger for one tenant and schedule."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return
-    run = sync_run_start(tenant=tenant, schedule=schedule, trigger=SyncRun.Trigger.SCHEDULED)
+    run = sync_run_start(
+        tenant=tenant,
+        schedule=schedule,
+        trigger=SyncRun.Trigger.SCHEDULED,
+        record_skip=self.request.retries >= BUSY_MAX_RETRIES,
+    )
+    if run is None:
+        raise self.retry(countdown=BUSY_RETRY_SECONDS)
     if run.outcome == SyncRun.Outcome.RUNNING:
         execute_sync_run.delay(run.pk)
     else:

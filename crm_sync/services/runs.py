@@ -24,8 +24,11 @@ def _is_stale(run: SyncRun, now) -> bool:
 
 
 @transaction.atomic
-def sync_run_start(*, tenant: Tenant, schedule: str, trigger: str, user=None) -> SyncRun:
-    """Open a run, or record a skipped one when another run of this tenant is alive."""
+def sync_run_start(
+    *, tenant: Tenant, schedule: str, trigger: str, user=None, record_skip: bool = True
+) -> SyncRun | None:
+    """Open a run. When another run of this tenant is alive, record a skipped run, or with
+    ``record_skip=False`` return None (the caller will try again later)."""
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
     now = timezone.now()
     live = None
@@ -41,6 +44,8 @@ def sync_run_start(*, tenant: Tenant, schedule: str, trigger: str, user=None) ->
         else:
             live = active
     common = {"tenant": tenant, "schedule": schedule, "trigger": trigger, "triggered_by": user}
+    if live is not None and not record_skip:
+        return None
     if live is not None:
         local = timezone.localtime(live.started_at, _zone(tenant))
         return SyncRun.objects.create(

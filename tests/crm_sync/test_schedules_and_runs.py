@@ -208,3 +208,28 @@ def test_run_email_through_a_real_smtp_server(installed, settings):
     assert "Sales Orders created:       10" in parts["text/plain"]
     assert "Started:  2026-11-26 23:55 (Asia/Kolkata)" in parts["text/plain"]
     assert '<td>Sales Orders created</td><td align="right">10</td>' in parts["text/html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_second_schedule_at_2355_waits_instead_of_being_skipped(installed):
+    """Both schedules fire at 23:55: the busy one is retried later, not recorded as skipped,
+    until its retries run out."""
+    from crm_sync.tasks import BUSY_MAX_RETRIES, scheduled_run
+
+    tenant, _ = installed
+    live = sync_run_start(tenant=tenant, schedule="sync_amazon_record", trigger="scheduled")
+    waiting = sync_run_start(
+        tenant=tenant, schedule="update_order_status", trigger="scheduled", record_skip=False
+    )
+    assert waiting is None
+    assert SyncRun.objects.filter(tenant=tenant).count() == 1
+
+    scheduled_run.apply(args=[tenant.pk, "update_order_status"], retries=BUSY_MAX_RETRIES)
+    skipped = SyncRun.objects.get(tenant=tenant, schedule="update_order_status")
+    assert skipped.outcome == "skipped"
+
+    SyncRun.objects.filter(pk=live.pk).update(outcome="success", finished_at=timezone.now())
+    scheduled_run.apply(args=[tenant.pk, "update_order_status"])
+    ran = SyncRun.objects.filter(tenant=tenant, schedule="update_order_status").latest("id")
+    assert ran.outcome == "failed"  # it ran: no credentials in this test
+    assert "Amazon credentials are not set up" in ran.error
