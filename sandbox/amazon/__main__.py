@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--no-throttle", action="store_true")
     parser.add_argument("--token-ttl", type=int, default=3600)
+    parser.add_argument(
+        "--allow-any-host",
+        action="store_true",
+        help="allow a non-loopback --host (only inside a container of its own)",
+    )
     args = parser.parse_args(argv)
 
     seller = demo_seller()
@@ -36,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
         seller.lwa_client_secret,
         "http://127.0.0.1:8000/amazon/callback",
     )
-    standin.start(args.host, args.port)
+    standin.start(args.host, args.port, allow_any_host=args.allow_any_host)
     print(f"Amazon stand-in on {standin.url} ({len(book)} orders, seed {args.seed})")
     print(f"  control page : {standin.url}/_sandbox/")
     print(f"  seller id    : {seller.seller_id}")

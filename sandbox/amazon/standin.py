@@ -144,10 +144,14 @@ class AmazonStandIn:
         return app
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> AmazonStandIn:
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, allow_any_host: bool = False
+    ) -> AmazonStandIn:
         if self._server is not None:
             raise RuntimeError("already started")
-        self._server = serve_in_thread(self, host, port, name="amazon-standin")
+        self._server = serve_in_thread(
+            self, host, port, name="amazon-standin", allow_any_host=allow_any_host
+        )
         self.url = self._server.url
         return self
 

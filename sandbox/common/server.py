@@ -177,9 +177,19 @@ class ServerHandle:
         self.thread.join(timeout)
 
 
-def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, *, name: str = "sandbox"):
-    """Start ``app`` on ``host:port`` (loopback only; port 0 = ephemeral) in a daemon thread."""
-    if not _is_loopback(host):
+def serve_in_thread(
+    app,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    name: str = "sandbox",
+    allow_any_host: bool = False,
+):
+    """Start ``app`` on ``host:port`` (loopback only; port 0 = ephemeral) in a daemon thread.
+
+    ``allow_any_host`` is for a container of its own (docker-compose's sandbox profile),
+    where the other containers must reach it; tests and the demo never set it."""
+    if not (allow_any_host or _is_loopback(host)):
         raise ValueError(f"the sandbox binds loopback addresses only, not {host!r}")
     server = make_server(host, port, app, threaded=True, request_handler=KeepAliveHandler)
     server.sandbox_connections = set()
