@@ -45,6 +45,7 @@ from amazon_ext.amazon.mws import parsing
 from amazon_ext.amazon.mws.answers import MASK, error_for
 from amazon_ext.amazon.mws.operations import OPERATIONS
 from amazon_ext.amazon.pacing import QuotaPacer, pacer_from_settings
+from amazon_ext.amazon.sealed import Sealed
 
 logger = logging.getLogger("amazon_ext.amazon.mws")
 
@@ -58,23 +59,6 @@ _CONNECTION_TROUBLE = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-
-
-class _Sealed:
-    """A secret that shows as a mask wherever it is printed (logs, tracebacks, repr)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return repr(MASK)
-
-    __str__ = __repr__
 
 
 def _user_agent(app_name: str) -> str:
@@ -111,9 +95,9 @@ class MwsTransport:
         self.seller_id = seller_id
         self.marketplace_ids = list(marketplace_ids)
         self.stats = stats
-        self._access_key = _Sealed(access_key.strip())
-        self._secret_key = _Sealed(secret_key.strip())
-        self._mws_auth_token = _Sealed((mws_auth_token or "").strip())
+        self._access_key = Sealed(access_key.strip())
+        self._secret_key = Sealed(secret_key.strip())
+        self._mws_auth_token = Sealed((mws_auth_token or "").strip())
         self._pacer = pacer or pacer_from_settings()
         if endpoint_override is None:
             endpoint_override = getattr(settings, "AMAZON_MWS_ENDPOINT_OVERRIDE", "") or ""

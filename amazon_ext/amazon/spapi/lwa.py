@@ -35,7 +35,7 @@ from amazon_ext.amazon.errors import (
     AmazonServiceError,
     AmazonThrottledError,
 )
-from amazon_ext.amazon.spapi.sealed import Sealed
+from amazon_ext.amazon.sealed import Sealed
 from amazon_ext.encryption import SecretDecryptionError, decrypt_text, encrypt_text
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
