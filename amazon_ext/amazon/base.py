@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.types import Order, OrderItem, OrderPage
 
 
@@ -91,3 +92,32 @@ class AmazonOrdersClient(Protocol):
         Raises AmazonCredentialError whose ``field`` names the credential to fix.
         """
         ...
+
+
+# A listing longer than this is a loop on Amazon's side, not a backlog (20 million orders).
+MAX_ORDER_PAGES = 200_000
+
+
+def follow_next_tokens(
+    first_page: OrderPage, fetch_next: Callable[[str], OrderPage]
+) -> Iterator[OrderPage]:
+    """Yield ``first_page`` and every page its NextTokens lead to, one at a time. A token
+    that comes back unchanged would loop forever: stop with a clear error instead."""
+    yield first_page
+    token = first_page.next_token
+    for _ in range(MAX_ORDER_PAGES):
+        if not token:
+            return
+        page = fetch_next(token)
+        if page.next_token == token:
+            raise AmazonResponseError(
+                "Amazon returned the same NextToken twice; the listing stopped.",
+                code="NextTokenLoop",
+                request_id=page.request_id,
+            )
+        yield page
+        token = page.next_token
+    raise AmazonResponseError(
+        f"Amazon kept sending NextTokens after {MAX_ORDER_PAGES} pages; stopped.",
+        code="NextTokenLoop",
+    )

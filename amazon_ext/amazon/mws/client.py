@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 
-from amazon_ext.amazon.base import ClientStats
+from amazon_ext.amazon.base import ClientStats, follow_next_tokens
 from amazon_ext.amazon.errors import AmazonCredentialError, AmazonResponseError
 from amazon_ext.amazon.mws import parsing
 from amazon_ext.amazon.mws.operations import GET_ORDER_MAX_IDS, MAX_RESULTS_PER_PAGE
@@ -23,7 +23,6 @@ from amazon_ext.amazon.types import Order, OrderItem, OrderPage
 # Amazon serves data no fresher than two minutes (spec §1, §7.4).
 FRESHNESS_LAG = timedelta(minutes=2)
 # Bounds on NextToken walks: far beyond any real account, they only stop a looping server.
-MAX_ORDER_PAGES = 200_000
 MAX_ITEM_PAGES = 1_000
 MAX_PARTICIPATION_PAGES = 100
 
@@ -128,28 +127,14 @@ class MwsClient:
         return self._walk_orders(params)
 
     def _walk_orders(self, params: dict[str, str]) -> Iterator[OrderPage]:
-        body, request_id = self._call("ListOrders", params)
-        page = parsing.parse_orders(body, action="ListOrders", request_id=request_id)
-        del body
-        yield page
-        token = page.next_token
-        for _ in range(MAX_ORDER_PAGES):
-            if not token:
-                return
-            body, request_id = self._call("ListOrdersByNextToken", {"NextToken": token})
-            page = parsing.parse_orders(body, action="ListOrdersByNextToken", request_id=request_id)
-            del body
-            if page.next_token == token:
-                raise AmazonResponseError(
-                    "Amazon returned the same NextToken twice; the listing stopped.",
-                    code="NextTokenLoop",
-                    request_id=page.request_id,
-                )
-            yield page
-            token = page.next_token
-        raise AmazonResponseError(
-            f"Amazon kept sending NextTokens after {MAX_ORDER_PAGES} pages; stopped.",
-            code="NextTokenLoop",
+        def page_of(action: str, call_params: dict[str, str]) -> OrderPage:
+            body, request_id = self._call(action, call_params)
+            return parsing.parse_orders(body, action=action, request_id=request_id)
+
+        # A generator: nothing is fetched until the first page is asked for.
+        yield from follow_next_tokens(
+            page_of("ListOrders", params),
+            lambda token: page_of("ListOrdersByNextToken", {"NextToken": token}),
         )
 
     def get_orders(self, amazon_order_ids: Sequence[str]) -> list[Order]:

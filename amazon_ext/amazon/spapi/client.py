@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from amazon_ext.amazon.base import ClientStats
+from amazon_ext.amazon.base import ClientStats, follow_next_tokens
 from amazon_ext.amazon.errors import (
     AmazonCredentialError,
     AmazonRequestError,
@@ -39,7 +39,6 @@ from amazon_ext.amazon.types import Order, OrderItem, OrderPage
 # Amazon serves data no fresher than two minutes and rejects a *Before inside them (spec
 # §7.4); the extra seconds absorb clock skew between us and Amazon.
 FRESHNESS_LAG = timedelta(minutes=2, seconds=15)
-MAX_ORDER_PAGES = 200_000
 MAX_ITEM_PAGES = 1_000
 RDT_WITHHELD_NOTE = (
     "buyer data withheld: the app has no Restricted Data Token role, so Amazon sent no buyer "
@@ -243,25 +242,8 @@ class SpApiClient:
             )
             return page if page.window_end else replace(page, window_end=until)
 
-        page = fetch(None)
-        yield page
-        token = page.next_token
-        for _ in range(MAX_ORDER_PAGES):
-            if not token:
-                return
-            page = fetch(token)
-            if page.next_token == token:
-                raise AmazonResponseError(
-                    "Amazon returned the same NextToken twice; the listing stopped.",
-                    code="NextTokenLoop",
-                    request_id=page.request_id,
-                )
-            yield page
-            token = page.next_token
-        raise AmazonResponseError(
-            f"Amazon kept sending NextTokens after {MAX_ORDER_PAGES} pages; stopped.",
-            code="NextTokenLoop",
-        )
+        # A generator: nothing is fetched until the first page is asked for.
+        yield from follow_next_tokens(fetch(None), fetch)
 
     def get_orders(self, amazon_order_ids: Sequence[str]) -> list[Order]:
         """getOrder per id (0.5/s, burst 30: cheaper than getOrders' 1/min for a few ids);
