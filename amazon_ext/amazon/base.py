@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -121,3 +122,27 @@ def follow_next_tokens(
         f"Amazon kept sending NextTokens after {MAX_ORDER_PAGES} pages; stopped.",
         code="NextTokenLoop",
     )
+
+
+def fetch_items_concurrently(
+    list_order_items: Callable[[str], tuple[OrderItem, ...]],
+    amazon_order_ids: Sequence[str],
+    *,
+    max_workers: int,
+    thread_name: str,
+) -> dict[str, tuple[OrderItem, ...]]:
+    """Items of several orders, ``max_workers`` calls in flight (the client's pacer keeps
+    them within Amazon's quota). The first error stops the batch and is raised."""
+    wanted = list(dict.fromkeys(amazon_order_ids))
+    workers = max(1, min(max_workers, len(wanted)))
+    if workers == 1:
+        return {oid: list_order_items(oid) for oid in wanted}
+    results: dict[str, tuple[OrderItem, ...]] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
+    try:
+        futures = {pool.submit(list_order_items, oid): oid for oid in wanted}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return {oid: results[oid] for oid in wanted}

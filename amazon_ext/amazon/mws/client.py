@@ -9,10 +9,13 @@ Behaviour follows ../shared/specs/amazon-apis.md §1–§3 and §7.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 
-from amazon_ext.amazon.base import ClientStats, follow_next_tokens
+from amazon_ext.amazon.base import (
+    ClientStats,
+    fetch_items_concurrently,
+    follow_next_tokens,
+)
 from amazon_ext.amazon.errors import AmazonCredentialError, AmazonResponseError
 from amazon_ext.amazon.mws import parsing
 from amazon_ext.amazon.mws.operations import GET_ORDER_MAX_IDS, MAX_RESULTS_PER_PAGE
@@ -193,22 +196,13 @@ class MwsClient:
         self, amazon_order_ids: Sequence[str], *, max_workers: int = 4
     ) -> dict[str, tuple[OrderItem, ...]]:
         """Items of several orders, ``max_workers`` calls in flight, all paced by one bucket.
-
-        The first error stops the batch (queued orders are not fetched) and is raised.
-        """
-        wanted = list(dict.fromkeys(amazon_order_ids))
-        workers = max(1, min(max_workers, len(wanted)))
-        if workers == 1:
-            return {oid: self.list_order_items(oid) for oid in wanted}
-        results: dict[str, tuple[OrderItem, ...]] = {}
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mws-items")
-        try:
-            futures = {pool.submit(self.list_order_items, oid): oid for oid in wanted}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return {oid: results[oid] for oid in wanted}
+        The first error stops the batch and is raised."""
+        return fetch_items_concurrently(
+            self.list_order_items,
+            amazon_order_ids,
+            max_workers=max_workers,
+            thread_name="mws-items",
+        )
 
     # ---- service status and credentials ------------------------------------------------
 

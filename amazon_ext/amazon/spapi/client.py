@@ -17,11 +17,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from amazon_ext.amazon.base import ClientStats, follow_next_tokens
+from amazon_ext.amazon.base import (
+    ClientStats,
+    fetch_items_concurrently,
+    follow_next_tokens,
+)
 from amazon_ext.amazon.errors import (
     AmazonCredentialError,
     AmazonRequestError,
@@ -294,19 +297,12 @@ class SpApiClient:
     ) -> dict[str, tuple[OrderItem, ...]]:
         """Items of several orders, ``max_workers`` calls in flight, all paced by one bucket.
         The first error stops the batch and is raised."""
-        wanted = list(dict.fromkeys(amazon_order_ids))
-        workers = max(1, min(max_workers, len(wanted)))
-        if workers == 1:
-            return {oid: self.list_order_items(oid) for oid in wanted}
-        results: dict[str, tuple[OrderItem, ...]] = {}
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spapi-items")
-        try:
-            futures = {pool.submit(self.list_order_items, oid): oid for oid in wanted}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return {oid: results[oid] for oid in wanted}
+        return fetch_items_concurrently(
+            self.list_order_items,
+            amazon_order_ids,
+            max_workers=max_workers,
+            thread_name="spapi-items",
+        )
 
     # ---- credentials ---------------------------------------------------------------------
 
