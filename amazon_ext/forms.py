@@ -154,6 +154,16 @@ class InstallScopeForm(forms.Form):
         return cleaned
 
 
+def secret_field(label: str, help_text: str) -> forms.CharField:
+    """Write-only: the browser never gets a stored secret back; blank keeps it."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
 class CredentialsForm(forms.Form):
     """ "Extension Settings": the credentials. Secrets are write-only: the inputs never carry a
     value, a hint shows the stored value masked, and a blank field keeps it."""
@@ -169,39 +179,14 @@ class CredentialsForm(forms.Form):
     lwa_client_id = forms.CharField(
         label="LWA client id", required=False, max_length=200, help_text=HELP["lwa_client_id"]
     )
-    lwa_client_secret = forms.CharField(
-        label="LWA client secret",
-        required=False,
-        help_text=HELP["lwa_client_secret"],
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    lwa_refresh_token = forms.CharField(
-        label="LWA refresh token",
-        required=False,
-        help_text=HELP["lwa_refresh_token"],
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    access_key = forms.CharField(
-        label="Aws Accesskey",
-        required=False,
-        help_text=HELP["access_key"],
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    lwa_client_secret = secret_field("LWA client secret", HELP["lwa_client_secret"])
+    lwa_refresh_token = secret_field("LWA refresh token", HELP["lwa_refresh_token"])
+    access_key = secret_field("Aws Accesskey", HELP["access_key"])
     seller_id = forms.CharField(
         label="Seller ID", required=False, max_length=32, help_text=HELP["seller_id"]
     )
-    secret_key = forms.CharField(
-        label="Secret Key",
-        required=False,
-        help_text=HELP["secret_key"],
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    mws_auth_token = forms.CharField(
-        label="MWS Authtoken",
-        required=False,
-        help_text=HELP["mws_auth_token"],
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
+    secret_key = secret_field("Secret Key", HELP["secret_key"])
+    mws_auth_token = secret_field("MWS Authtoken", HELP["mws_auth_token"])
     marketplace_id_1 = forms.CharField(
         label="MarketplaceID 1", required=False, max_length=20, help_text=HELP["marketplace_id"]
     )
