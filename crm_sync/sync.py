@@ -54,6 +54,10 @@ logger = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=5)
 FIRST_RUN_LOOKBACK = timedelta(days=getattr(settings, "SYNC_FIRST_RUN_LOOKBACK_DAYS", 30))
 BATCH = 100
+# Amazon serves orders only once they are two minutes old.
+AMAZON_LAG = timedelta(minutes=2)
+LISTING_WINDOW = timedelta(days=getattr(settings, "SYNC_WINDOW_DAYS", 3))
+FLUSH_SECONDS = getattr(settings, "SYNC_FLUSH_SECONDS", 300)
 # Item calls in flight at once; Amazon's quota, not this, sets the pace against the real service.
 ITEM_FETCH_WORKERS = 8
 PRODUCTS, CONTACTS, SALES_ORDERS = "Products", "Contacts", "Sales_Orders"
@@ -88,6 +92,9 @@ class SyncJob:
     marketplace_ids: list[str]
     heartbeat: Callable[[], None] = lambda: None
     failures: list[str] = field(default_factory=list)
+    # The earliest listing date of an order that failed: the cursor must not pass it, so
+    # the next run lists that order again (nothing lost).
+    hold_cursor: datetime | None = None
 
     @property
     def tenant_id(self) -> int:
@@ -95,7 +102,9 @@ class SyncJob:
 
 
 def run_sync(job: SyncJob) -> None:
-    """Stage every page of the schedule's order listing, then write the staged records."""
+    """Walk the schedule's listing window by window, staging every page; write what is
+    staged at the end, and also every SYNC_FLUSH_SECONDS so a long, quota-paced backfill
+    keeps its progress (and its cursor) if the run is stopped."""
     StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(run_id=job.run.pk).delete()
     # A redelivered run lists everything again: count what this listing fetched.
     SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
@@ -105,35 +114,55 @@ def run_sync(job: SyncJob) -> None:
         tenant_id=job.tenant_id, schedule=schedule, marketplace_key=cursor_key
     ).first()
     since = (cursor.watermark if cursor else timezone.now() - FIRST_RUN_LOOKBACK) - CURSOR_OVERLAP
+    listed_until: datetime | None = None  # end of the last window walked to its last page
+
+    def flush() -> None:
+        write_staged(job)
+        if listed_until is not None:
+            watermark = min(listed_until, job.hold_cursor or listed_until)
+            cursor_advance(
+                tenant_id=job.tenant_id, schedule=schedule, key=cursor_key, watermark=watermark
+            )
+
+    last_flush = time.monotonic()
+    for window_start, window_end in listing_windows(since, timezone.now() - AMAZON_LAG):
+        echoed = None
+        for page in _pages(job, schedule, window_start, window_end):
+            stage_page(job, list(page.orders))
+            echoed = page.window_end or echoed
+            job.heartbeat()
+            if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                flush()
+                last_flush = time.monotonic()
+        # Amazon echoes the window it really served; it may end earlier than asked.
+        listed_until = min(echoed, window_end) if echoed else window_end
+    flush()
+
+
+def listing_windows(since: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Consecutive windows of at most LISTING_WINDOW: a stopped run re-lists one window,
+    not the whole backlog."""
+    start = since
+    while start < until:
+        end = min(start + LISTING_WINDOW, until)
+        yield start, end
+        start = end
+
+
+def _pages(job: SyncJob, schedule: str, start: datetime, end: datetime):
     if schedule == ScheduleKind.SYNC_RECORDS:
-        pages = job.amazon.iter_order_pages(created_after=since)
-    else:
-        pages = job.amazon.iter_order_pages(last_updated_after=since)
+        return job.amazon.iter_order_pages(created_after=start, before=end)
+    return job.amazon.iter_order_pages(last_updated_after=start, before=end)
 
-    window_end: datetime | None = None
+
+def write_staged(job: SyncJob) -> None:
     started = time.monotonic()
-    for page in pages:
-        stage_page(job, list(page.orders))
-        window_end = page.window_end or window_end
-        job.heartbeat()
-    staged_at = time.monotonic()
-
     write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"])
     write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Email"])
     write_new_orders(job)
     write_filled_orders(job)
     write_status_changes(job)
-    logger.info(
-        "run %s: staged in %.1f s, wrote in %.1f s",
-        job.run.pk,
-        staged_at - started,
-        time.monotonic() - staged_at,
-    )
-
-    if window_end is not None:
-        cursor_advance(
-            tenant_id=job.tenant_id, schedule=schedule, key=cursor_key, watermark=window_end
-        )
+    logger.info("run %s: wrote staged records in %.1f s", job.run.pk, time.monotonic() - started)
 
 
 def cursor_advance(*, tenant_id: int, schedule: str, key: str, watermark: datetime) -> None:
@@ -187,6 +216,7 @@ def _order_meta(order: Order, state: AmazonOrderState | None = None) -> dict:
     return {
         "status": order.order_status,
         "last_update": order.last_update_date.isoformat(),
+        "purchase": order.purchase_date.isoformat(),
         "marketplace_id": order.marketplace_id or "",
         "complete": mapping.is_complete(order),
         "buyer_key": mapping.buyer_key(order),
@@ -271,15 +301,7 @@ def stage_page(job: SyncJob, orders: list[Order]) -> None:
     for order in full:
         state = states.get(order.amazon_order_id)
         if not order.items:
-            _fail(
-                job,
-                order.amazon_order_id,
-                order.order_status,
-                order.last_update_date,
-                "Amazon returned no items for this order",
-                events,
-                counts,
-            )
+            _fail(job, order, "Amazon returned no items for this order", events, counts)
             continue
         # Lookups hold Amazon keys until the products and contacts have Zoho ids.
         record = mapping.sales_order_record(
@@ -364,17 +386,24 @@ def describe_failure(result) -> str:
     return f"Zoho {result.code or 'error'}{where}: {result.message or 'no message'}"
 
 
-def _fail(job, order_id, status, last_update, reason, events, counts) -> None:
+def _fail(job, order: Order, reason: str, events, counts) -> None:
+    """Record a failed order in Order History and hold the cursor before it."""
     counts.records_failed += 1
-    job.failures.append(f"Order {order_id}: {reason}")
+    job.failures.append(f"Order {order.amazon_order_id}: {reason}")
+    listed_at = (
+        order.purchase_date
+        if job.run.schedule == ScheduleKind.SYNC_RECORDS
+        else order.last_update_date
+    )
+    job.hold_cursor = min(listed_at, job.hold_cursor or listed_at)
     events.append(
         OrderEvent(
             tenant_id=job.tenant_id,
             run=job.run,
-            amazon_order_id=order_id,
+            amazon_order_id=order.amazon_order_id,
             action=OrderEvent.Action.FAILED,
-            new_status=status,
-            amazon_last_update=last_update,
+            new_status=order.order_status,
+            amazon_last_update=order.last_update_date,
             message=reason[:1000],
         )
     )
@@ -541,7 +570,18 @@ def _record_updates(job, rows, results, action, counts, events, done, message=""
 
 
 def _fail_row(job, row: StagedRecord, reason: str, events, counts) -> None:
-    _fail(job, row.amazon_key, row.meta["status"], _when(row), reason, events, counts)
+    _fail(job, _order_of(row), reason, events, counts)
+
+
+def _order_of(row: StagedRecord) -> Order:
+    """The order a staged row stands for (identity, status and dates only)."""
+    return Order(
+        amazon_order_id=row.amazon_key,
+        purchase_date=parse_datetime(row.meta.get("purchase") or row.meta["last_update"]),
+        last_update_date=_when(row),
+        order_status=row.meta["status"],
+        marketplace_id=row.meta["marketplace_id"],
+    )
 
 
 def _when(row: StagedRecord) -> datetime:
@@ -590,19 +630,7 @@ def _save_states(job: SyncJob, done: list[tuple[Order, str]]) -> None:
 def _checkpoint(job, batch, counts: Counts, *, links=(), events=(), done=()) -> None:
     """A batch's links, order states, Order History and counts commit with the removal of
     its staged rows, or none of them does."""
-    states = [
-        (
-            Order(
-                amazon_order_id=row.amazon_key,
-                purchase_date=_when(row),
-                last_update_date=_when(row),
-                order_status=row.meta["status"],
-                marketplace_id=row.meta["marketplace_id"],
-            ),
-            zoho_id,
-        )
-        for row, zoho_id in done
-    ]
+    states = [(_order_of(row), zoho_id) for row, zoho_id in done]
     with transaction.atomic():
         if links:
             ZohoLink.objects.bulk_create(

@@ -186,6 +186,10 @@ LOGGING = {
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SYNC_FIRST_RUN_LOOKBACK_DAYS = env_int("SYNC_FIRST_RUN_LOOKBACK_DAYS", 30)
 SYNC_RUN_STALE_SECONDS = env_int("SYNC_RUN_STALE_SECONDS", 600)
+# A run lists Amazon in windows of this many days and writes what it has every
+# SYNC_FLUSH_SECONDS, so a long backfill keeps its progress if it is stopped.
+SYNC_WINDOW_DAYS = env_float("SYNC_WINDOW_DAYS", 3)
+SYNC_FLUSH_SECONDS = env_int("SYNC_FLUSH_SECONDS", 300)
 # A message a worker took but did not acknowledge (it died) comes back after this many
 # seconds; longer than the hard time limit so a live run is never handed out twice.
 # Only Redis knows this option: kombu's SQLAlchemy transport (the embedded default) hands

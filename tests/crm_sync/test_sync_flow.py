@@ -181,3 +181,29 @@ def test_zoho_429s_and_a_malformed_amazon_page_lose_nothing(connected_tenant, se
     secrets += [zoho.refresh_token.reveal(), zoho.access_token.reveal()]
     for secret in secrets:
         assert secret not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_order_holds_the_cursor_and_the_next_run_brings_it_in(connected_tenant):
+    """An order that cannot be written is reported (Completed with errors, Order History)
+    and the cursor stays before it, so a later run brings it in: nothing is lost."""
+    tenant = connected_tenant.tenant
+    book = connected_tenant.amazon.book
+    orders = [o for o in book.orders(tenant.amazon_credentials.seller_id) if o.details_visible]
+    broken = orders[len(orders) // 2]
+    items = list(broken.items)
+    broken.items.clear()  # Amazon answers ListOrderItems with no items for this one
+
+    first = run_job(tenant, "sync_amazon_record")
+    assert first.outcome == SyncRun.Outcome.PARTIAL
+    assert first.records_failed == 1
+    assert broken.amazon_order_id in first.error
+    failed = OrderEvent.objects.get(run=first, action="failed")
+    assert failed.amazon_order_id == broken.amazon_order_id
+    assert "no items" in failed.message
+
+    broken.items.extend(items)
+    second = run_job(tenant, "sync_amazon_record")
+    assert second.outcome == SyncRun.Outcome.SUCCESS, second.error
+    assert second.orders_created == 1
+    assert_zoho_matches_book(connected_tenant)
