@@ -56,8 +56,6 @@ FIRST_RUN_LOOKBACK = timedelta(days=getattr(settings, "SYNC_FIRST_RUN_LOOKBACK_D
 BATCH = 100
 # Amazon serves orders only once they are two minutes old.
 AMAZON_LAG = timedelta(minutes=2)
-LISTING_WINDOW = timedelta(days=getattr(settings, "SYNC_WINDOW_DAYS", 3))
-FLUSH_SECONDS = getattr(settings, "SYNC_FLUSH_SECONDS", 300)
 # Item calls in flight at once; Amazon's quota, not this, sets the pace against the real service.
 ITEM_FETCH_WORKERS = 8
 PRODUCTS, CONTACTS, SALES_ORDERS = "Products", "Contacts", "Sales_Orders"
@@ -131,7 +129,7 @@ def run_sync(job: SyncJob) -> None:
             stage_page(job, list(page.orders))
             echoed = page.window_end or echoed
             job.heartbeat()
-            if time.monotonic() - last_flush >= FLUSH_SECONDS:
+            if time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
                 flush()
                 last_flush = time.monotonic()
         # Amazon echoes the window it really served; it may end earlier than asked.
@@ -140,11 +138,12 @@ def run_sync(job: SyncJob) -> None:
 
 
 def listing_windows(since: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Consecutive windows of at most LISTING_WINDOW: a stopped run re-lists one window,
+    """Consecutive windows of at most SYNC_WINDOW_DAYS: a stopped run re-lists one window,
     not the whole backlog."""
+    size = timedelta(days=settings.SYNC_WINDOW_DAYS)
     start = since
     while start < until:
-        end = min(start + LISTING_WINDOW, until)
+        end = min(start + size, until)
         yield start, end
         start = end
 

@@ -207,3 +207,21 @@ def test_a_failed_order_holds_the_cursor_and_the_next_run_brings_it_in(connected
     assert second.outcome == SyncRun.Outcome.SUCCESS, second.error
     assert second.orders_created == 1
     assert_zoho_matches_book(connected_tenant)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writing_every_page_in_one_day_windows_gives_the_same_zoho(connected_tenant, settings):
+    """The backfill settings (flush after every page, one-day listing windows) change when
+    records are written, not what Zoho ends up holding."""
+    from crm_sync.models import StagedRecord, SyncCursor
+
+    settings.SYNC_FLUSH_SECONDS = 0
+    settings.SYNC_WINDOW_DAYS = 1
+    run = run_job(connected_tenant.tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert run.api_calls["amazon"]["ListOrders"] >= 30  # one listing per day of lookback
+    assert_zoho_matches_book(connected_tenant)
+    assert not StagedRecord.objects.exists()
+    assert SyncCursor.objects.get(tenant=connected_tenant.tenant).watermark > run.started_at - (
+        timedelta(minutes=3)
+    )
