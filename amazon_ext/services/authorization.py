@@ -10,23 +10,28 @@ Spec: ../shared/specs/amazon-apis.md §5 (the OAuth code expires after 5 minutes
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing
 
 from amazon_ext.access import tenant_for_user
 from amazon_ext.models import AmazonCredentials, ConnectionKind, Tenant
+from amazon_ext.oauth_state import StateFlow, StateRejectedError
 from amazon_ext.services.credentials import Verifier, credentials_save
 from amazon_ext.validation import CredentialsInvalidError
 
-STATE_SALT = "amazon_ext.spapi.authorize.state"
-STATE_MAX_AGE_SECONDS = 10 * 60
-STATE_SESSION_KEY = "amazon_authorize_pending"
-STATE_PENDING_LIMIT = 5
+STATE_FLOW = StateFlow(
+    session_key="amazon_authorize_pending", salt="amazon_ext.spapi.authorize.state"
+)
+_STATE_PROBLEMS = {
+    "missing": "Amazon's answer had no state. Start again from Settings.",
+    "expired": "The authorization with Amazon took longer than 10 minutes. Start again.",
+    "forged": "This answer from Amazon was not one we started.",
+    "spent": "This answer from Amazon was already used or belongs to another session. "
+    "Start again from Settings.",
+}
 RETURN_TO = ("wizard", "settings")
 
 
@@ -52,16 +57,15 @@ def authorize_start(
     *, tenant: Tenant, user, session, marketplace_ids: Sequence[str], return_to: str
 ) -> str:
     """Amazon's consent URL for an administrator of ``tenant`` (the view has checked that)."""
-    nonce = secrets.token_urlsafe(16)
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
-    pending[nonce] = {
-        "t": tenant.id,
-        "m": list(marketplace_ids),
-        "r": return_to if return_to in RETURN_TO else "settings",
-    }
-    session[STATE_SESSION_KEY] = dict(list(pending.items())[-STATE_PENDING_LIMIT:])
-    session.modified = True
-    state = signing.dumps({"t": tenant.id, "u": user.pk, "n": nonce}, salt=STATE_SALT)
+    state = STATE_FLOW.issue(
+        session=session,
+        tenant_id=tenant.id,
+        user_id=user.pk,
+        data={
+            "m": list(marketplace_ids),
+            "r": return_to if return_to in RETURN_TO else "settings",
+        },
+    )
     query = urlencode(
         {"application_id": settings.AMAZON_SPAPI_APP_ID, "state": state, "version": "beta"}
     )
@@ -70,26 +74,10 @@ def authorize_start(
 
 def _state_consume(*, session, state: str, user_id: int) -> dict:
     """The pending entry of a callback's ``state``; spent whether it fits or not."""
-    if not state:
-        raise AmazonAuthorizeError("Amazon's answer had no state. Start again from Settings.")
     try:
-        payload = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE_SECONDS)
-    except signing.SignatureExpired:
-        raise AmazonAuthorizeError(
-            "The authorization with Amazon took longer than 10 minutes. Start again."
-        ) from None
-    except signing.BadSignature:
-        raise AmazonAuthorizeError("This answer from Amazon was not one we started.") from None
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
-    entry = pending.pop(str(payload.get("n")), None)
-    session[STATE_SESSION_KEY] = pending
-    session.modified = True
-    if entry is None or entry.get("t") != payload.get("t") or payload.get("u") != user_id:
-        raise AmazonAuthorizeError(
-            "This answer from Amazon was already used or belongs to another session. "
-            "Start again from Settings."
-        )
-    return entry
+        return STATE_FLOW.consume(session=session, state=state, user_id=user_id)
+    except StateRejectedError as exc:
+        raise AmazonAuthorizeError(_STATE_PROBLEMS[exc.reason]) from None
 
 
 def authorize_finish(

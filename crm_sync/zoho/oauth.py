@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,12 +20,12 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from amazon_ext.encryption import Secret
+from amazon_ext.oauth_state import StateFlow, StateRejectedError
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho.errors import (
     RECONNECT_MESSAGE,
@@ -53,10 +52,7 @@ SCOPES = (
 REFRESH_MARGIN = timedelta(minutes=5)
 # Zoho's "Access Denied" refresh throttle clears after 15–30 minutes without token calls.
 THROTTLE_PAUSE_SECONDS = 15 * 60
-STATE_SALT = "crm_sync.zoho.oauth.state"
-STATE_MAX_AGE_SECONDS = 10 * 60
-STATE_SESSION_KEY = "zoho_oauth_pending"
-STATE_PENDING_LIMIT = 5  # concurrent "Connect" tabs one session may have open
+STATE_FLOW = StateFlow(session_key="zoho_oauth_pending", salt="crm_sync.zoho.oauth.state")
 
 # Zoho's accounts servers per data centre (multi-DC docs; /oauth/serverinfo lists the same).
 KNOWN_ACCOUNTS_SERVERS = (
@@ -97,39 +93,26 @@ def reveal(value: Secret | str | None) -> str:
 
 
 def state_issue(*, session, tenant_id: int, user_id: int) -> str:
-    """A ``state`` for one authorize redirect. The nonce lives in the session, so the state
-    only works in the browser session that started the flow, and only once."""
-    nonce = secrets.token_urlsafe(16)
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
-    pending[nonce] = tenant_id
-    # Keep only the newest few (dicts keep insertion order).
-    session[STATE_SESSION_KEY] = dict(list(pending.items())[-STATE_PENDING_LIMIT:])
-    session.modified = True
-    return signing.dumps({"t": tenant_id, "u": user_id, "n": nonce}, salt=STATE_SALT)
+    """A ``state`` for one authorize redirect (see amazon_ext.oauth_state)."""
+    return STATE_FLOW.issue(session=session, tenant_id=tenant_id, user_id=user_id)
+
+
+_STATE_PROBLEMS = {
+    "missing": "The Zoho sign-in answer had no state. Start again from Settings.",
+    "expired": "The Zoho sign-in took longer than 10 minutes. Start again from Settings.",
+    "forged": "The Zoho sign-in answer was not one we started.",
+    "spent": "This Zoho sign-in answer was already used or belongs to another session. "
+    "Start again from Settings.",
+}
 
 
 def state_consume(*, session, state: str, user_id: int) -> int:
     """Check a callback's ``state`` and return its tenant id; the state is spent either way."""
-    if not state:
-        raise ZohoStateError("The Zoho sign-in answer had no state. Start again from Settings.")
     try:
-        payload = signing.loads(state, salt=STATE_SALT, max_age=STATE_MAX_AGE_SECONDS)
-    except signing.SignatureExpired:
-        raise ZohoStateError(
-            "The Zoho sign-in took longer than 10 minutes. Start again from Settings."
-        ) from None
-    except signing.BadSignature:
-        raise ZohoStateError("The Zoho sign-in answer was not one we started.") from None
-    pending = dict(session.get(STATE_SESSION_KEY) or {})
-    tenant_id = pending.pop(str(payload.get("n")), None)
-    session[STATE_SESSION_KEY] = pending
-    session.modified = True
-    if tenant_id is None or tenant_id != payload.get("t") or payload.get("u") != user_id:
-        raise ZohoStateError(
-            "This Zoho sign-in answer was already used or belongs to another session. "
-            "Start again from Settings."
-        )
-    return int(tenant_id)
+        entry = STATE_FLOW.consume(session=session, state=state, user_id=user_id)
+    except StateRejectedError as exc:
+        raise ZohoStateError(_STATE_PROBLEMS[exc.reason]) from None
+    return int(entry["t"])
 
 
 def authorize_url(*, state: str) -> str:

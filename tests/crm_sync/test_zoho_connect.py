@@ -11,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.urls import include, path
 
+from amazon_ext import oauth_state
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth, services
 from tests.crm_sync.test_zoho_support import add_member, make_tenant, use_standin
@@ -211,7 +212,7 @@ def test_forged_or_expired_state_is_refused(client, zoho_standin, monkeypatch):
     forged = client.get("/zoho/callback", {**params, "state": params["state"][:-2] + "xx"})
     assert forged.status_code == 400
 
-    monkeypatch.setattr(oauth, "STATE_MAX_AGE_SECONDS", -1)
+    monkeypatch.setattr(oauth_state, "MAX_AGE_SECONDS", -1)
     expired = client.get("/zoho/callback", params)
     assert expired.status_code == 400
     assert "10 minutes" in expired.content.decode()
