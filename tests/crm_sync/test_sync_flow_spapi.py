@@ -19,19 +19,7 @@ from crm_sync.services.install import tenant_install
 from history.models import OrderEvent, SyncRun
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book, run_job, zoho_writes
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.fixtures.sync import Connected, connect_tenant
-
-
-def spapi_form(seller) -> dict[str, str]:
-    data = {
-        "lwa_client_id": seller.lwa_client_id,
-        "lwa_client_secret": seller.lwa_client_secret,
-        "lwa_refresh_token": seller.refresh_token,
-        "seller_id": seller.seller_id,
-    }
-    for pos, marketplace_id in enumerate(seller.marketplace_ids, 1):
-        data[f"marketplace_id_{pos}"] = marketplace_id
-    return data
+from tests.fixtures.sync import Connected, connect_tenant, seller_form
 
 
 @pytest.fixture
@@ -51,7 +39,7 @@ def connected_spapi_tenant(
     admin = UserFactory(username="acme-admin", email="admin@acme.example")
     MembershipFactory(tenant=tenant, user=admin, profile="Administrator")
     tenant_install(tenant=tenant, user=admin, install_scope="admins")
-    credentials_save(tenant=tenant, data=spapi_form(amazon_seller), kind="spapi")
+    credentials_save(tenant=tenant, data=seller_form(amazon_seller, "spapi"), kind="spapi")
     connect_tenant(
         tenant=tenant, admin=admin, zoho_standin=zoho_standin, admin_email="admin@acme.example"
     )
@@ -116,7 +104,7 @@ def test_switching_from_mws_to_spapi_duplicates_nothing(connected_tenant, amazon
     assert_zoho_matches_book(connected)
     counts = {m: len(connected.zoho_records(m)) for m in ("Products", "Contacts", "Sales_Orders")}
 
-    credentials_save(tenant=tenant, data=spapi_form(amazon_seller), kind="spapi")
+    credentials_save(tenant=tenant, data=seller_form(amazon_seller, "spapi"), kind="spapi")
     tenant.refresh_from_db()
     assert tenant.amazon_credentials.kind == "spapi"
     assert not tenant.amazon_credentials.secret_key  # MWS secrets are not kept
