@@ -35,6 +35,7 @@ from sandbox.amazon.orderbook import (
     iso_z,
     iso_z_ms,
     money_str,
+    order_filter,
 )
 from sandbox.amazon.tokens import TokenError
 from sandbox.common.buckets import BucketRegistry, LeakyBucket
@@ -571,22 +572,7 @@ class MwsApi:
         return self.s.tokens.encode({"api": "mws", "q": query, "c": cursor, "x": expiry})
 
     def _orders_page(self, action: str, q: dict, cursor, ctx: _Ctx) -> Response:
-        mps = frozenset(q["m"])
-        statuses = frozenset(q["st"])
-        channels = frozenset(q["fc"])
-        methods = frozenset(q["pm"])
-        be, so = q.get("be"), q.get("so")
-
-        def keep(o: BookOrder) -> bool:
-            return (
-                o.marketplace_id in mps
-                and (not statuses or o.status in statuses)
-                and (not channels or o.fulfillment_channel in channels)
-                and (not methods or o.payment_method in methods)
-                and (be is None or (o.buyer_email == be and o.details_visible))
-                and (so is None or o.seller_order_id == so)
-            )
-
+        keep = order_filter(q)
         after = datetime.fromtimestamp(q["a"], UTC)
         before = datetime.fromtimestamp(q["b"], UTC)
         page, nxt = self.s.book.scan(

@@ -879,3 +879,24 @@ class _Generator:
             latest_ship_date=purchase + timedelta(days=3),
             items=items,
         )
+
+
+def order_filter(query: dict):
+    """The ListOrders / getOrders filters of a normalised query (marketplaces ``m``, statuses
+    ``st``, channels ``fc``, payment methods ``pm``, buyer email ``be``, seller order id
+    ``so``) as one predicate, shared by the MWS and SP-API stand-ins."""
+    mps, statuses = frozenset(query["m"]), frozenset(query["st"])
+    channels, methods = frozenset(query["fc"]), frozenset(query["pm"])
+    be, so = query.get("be"), query.get("so")
+
+    def keep(o: BookOrder) -> bool:
+        return (
+            o.marketplace_id in mps
+            and (not statuses or o.status in statuses)
+            and (not channels or o.fulfillment_channel in channels)
+            and (not methods or o.payment_method in methods)
+            and (be is None or (o.buyer_email == be and o.details_visible))
+            and (so is None or o.seller_order_id == so)
+        )
+
+    return keep

@@ -40,6 +40,7 @@ from sandbox.amazon.orderbook import (
     BookOrder,
     iso_z,
     money_str,
+    order_filter,
 )
 from sandbox.amazon.tokens import TokenError
 from sandbox.common.buckets import BucketRegistry, TokenBucket
@@ -615,20 +616,7 @@ class SpApi:
         return self.s.tokens.encode({"api": "sp", "q": query, "c": cursor, "x": expiry})
 
     def _orders_page(self, q: dict, cursor, ctx: _SpCtx) -> dict:
-        mps, statuses = frozenset(q["m"]), frozenset(q["st"])
-        channels, methods = frozenset(q["fc"]), frozenset(q["pm"])
-        be, so = q.get("be"), q.get("so")
-
-        def keep(o: BookOrder) -> bool:
-            return (
-                o.marketplace_id in mps
-                and (not statuses or o.status in statuses)
-                and (not channels or o.fulfillment_channel in channels)
-                and (not methods or o.payment_method in methods)
-                and (be is None or (o.buyer_email == be and o.details_visible))
-                and (so is None or o.seller_order_id == so)
-            )
-
+        keep = order_filter(q)
         before = datetime.fromtimestamp(q["b"], UTC)
         page, nxt = self.s.book.scan(
             q["s"], by=q["by"], after=datetime.fromtimestamp(q["a"], UTC), before=before,
