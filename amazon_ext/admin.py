@@ -3,20 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from amazon_ext.models import AmazonCredentials, Membership, Tenant
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "time_zone", "install_scope", "super_admin_email", "installed_at"]
-    search_fields = ["name", "super_admin_email"]
-    inlines = [MembershipInline]
+from amazon_ext.models import AmazonCredentials
 
 
 class AmazonCredentialsAdminForm(forms.ModelForm):

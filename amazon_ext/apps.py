@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class AmazonExtConfig(AppConfig):
     name = "amazon_ext"
-    verbose_name = "Amazon extension: tenants and Amazon credentials"
+    verbose_name = "Amazon: credentials, authorization and API clients"

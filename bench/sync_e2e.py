@@ -87,9 +87,9 @@ def install_tenant(info: dict):
     from django.contrib.sessions.backends.db import SessionStore
 
     from amazon_ext.services.credentials import credentials_save
-    from amazon_ext.services.tenants import tenant_create
-    from crm_sync.services.install import tenant_install
     from crm_sync.zoho.services import connect_finish, connect_start
+    from installation.services.install import tenant_install
+    from tenants.services import tenant_create
 
     admin = get_user_model().objects.create_user("bench", "admin@bench.example", "x" * 12)
     tenant = tenant_create(name="Bench", time_zone="UTC", admin_user=admin)

@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         _django(os.path.join(tmp, "bench.sqlite3"))
         from django.conf import settings
 
-        from amazon_ext.services.tenants import tenant_create
         from crm_sync.zoho.client import ZohoClient
         from crm_sync.zoho.fields import fields_setup
+        from tenants.services import tenant_create
         from tests.crm_sync.test_zoho_support import connect_directly
         from tests.fixtures.zoho import (
             DEFAULT_REDIRECT_URIS,

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from amazon_ext.views import healthz, home
+from installation.views import healthz, home
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("", home, name="home"),
-    path("", include("amazon_ext.urls")),
+    path("", include("installation.urls")),
     path("", include("crm_sync.urls")),
     path("", include("history.urls")),
     path("", include("crm_sync.zoho.urls")),

@@ -6,13 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from amazon_ext.encryption import EncryptedSecretField
-from amazon_ext.models import Tenant
-
-
-class ScheduleKind(models.TextChoices):
-    SYNC_RECORDS = "sync_amazon_record", "Sync Amazon Record"
-    UPDATE_STATUS = "update_order_status", "Update Order Status"
+from history.models import ScheduleKind
+from tenants.encryption import EncryptedSecretField
+from tenants.models import Tenant
 
 
 class ZohoConnection(models.Model):

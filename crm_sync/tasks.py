@@ -9,11 +9,11 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from amazon_ext.models import Tenant
 from crm_sync.services.execute import TransientSyncError, execute_run
 from crm_sync.services.notifications import run_email_send
 from crm_sync.services.runs import sync_run_claim, sync_run_finish, sync_run_start
 from history.models import SyncRun
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 3

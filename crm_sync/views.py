@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from amazon_ext.access import tenant_for_user
-from amazon_ext.views import not_installed_redirect, page_context
 from crm_sync.models import ScheduleKind
+from tenants.access import tenant_for_user
+from tenants.pages import not_installed_redirect, page_context
 
 POLL_SECONDS = 2
 

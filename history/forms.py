@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from crm_sync.models import ScheduleKind
-from history.models import SyncRun
+from history.models import ScheduleKind, SyncRun
 from history.selectors import RunFilters
 
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from amazon_ext.models import Tenant
+from tenants.models import Tenant
+
+
+class ScheduleKind(models.TextChoices):
+    """The manual's two schedules."""
+
+    SYNC_RECORDS = "sync_amazon_record", "Sync Amazon Record"
+    UPDATE_STATUS = "update_order_status", "Update Order Status"
 
 
 class SyncRun(models.Model):
@@ -26,7 +33,9 @@ class SyncRun(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_runs")
     schedule = models.CharField(
-        max_length=32, help_text='"sync_amazon_record" or "update_order_status"'
+        max_length=32,
+        choices=ScheduleKind.choices,
+        help_text='Which schedule ran, e.g. "Sync Amazon Record"',
     )
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     triggered_by = models.ForeignKey(
@@ -62,12 +71,6 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_schedule_display()} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
-
-    def get_schedule_display(self) -> str:
-        return {
-            "sync_amazon_record": "Sync Amazon Record",
-            "update_order_status": "Update Order Status",
-        }.get(self.schedule, self.schedule)
 
     @property
     def duration(self):

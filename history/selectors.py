@@ -22,8 +22,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from amazon_ext.models import Tenant
 from history.models import OrderEvent, SyncRun
+from tenants.models import Tenant
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100

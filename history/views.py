@@ -8,8 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from amazon_ext.access import tenant_for_user
-from amazon_ext.views import not_installed_redirect, page_context
 from history.charts import bar_chart, outcome_rows
 from history.forms import OrderSearchForm, RunFilterForm
 from history.models import SyncRun
@@ -21,6 +19,8 @@ from history.selectors import (
     sync_run_for_tenant,
     sync_runs_for_tenant,
 )
+from tenants.access import tenant_for_user
+from tenants.pages import not_installed_redirect, page_context
 
 CHART_DAYS = 30
 

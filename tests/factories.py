@@ -4,7 +4,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from amazon_ext.models import AmazonCredentials, Membership, Tenant
+from amazon_ext.models import AmazonCredentials
+from tenants.models import Membership, Tenant
 
 
 class UserFactory(factory.django.DjangoModelFactory):

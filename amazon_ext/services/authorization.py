@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from amazon_ext.access import tenant_for_user
-from amazon_ext.models import AmazonCredentials, ConnectionKind, Tenant
-from amazon_ext.oauth_state import StateFlow, StateRejectedError
+from amazon_ext.models import AmazonCredentials, ConnectionKind
 from amazon_ext.services.credentials import Verifier, credentials_save
 from amazon_ext.validation import CredentialsInvalidError
+from tenants.access import tenant_for_user
+from tenants.models import Tenant
+from tenants.oauth_state import StateFlow, StateRejectedError
 
 STATE_FLOW = StateFlow(
     session_key="amazon_authorize_pending", salt="amazon_ext.spapi.authorize.state"

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 from django.db import transaction
 from django.utils import timezone
 
-from amazon_ext.models import AmazonCredentials, Tenant
+from amazon_ext.models import AmazonCredentials
 from amazon_ext.validation import CredentialsInput, CredentialsInvalidError, clean_credentials
+from tenants.models import Tenant
 
 SECRET_FIELDS = (
     "access_key",

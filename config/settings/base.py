@@ -44,9 +44,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "tenants",
     "amazon_ext",
-    "crm_sync",
     "history",
+    "crm_sync",
+    "installation",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,6 @@ from amazon_ext.amazon.errors import (
     AmazonThrottledError,
 )
 from amazon_ext.amazon.factory import orders_client_for
-from amazon_ext.encryption import SecretDecryptionError
 from amazon_ext.models import AmazonCredentials
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
 from crm_sync.sync import SyncJob, run_sync
@@ -26,6 +25,7 @@ from crm_sync.zoho.errors import (
 )
 from crm_sync.zoho.fields import fields_setup
 from history.models import SyncRun
+from tenants.encryption import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from amazon_ext.encryption import MASK, SecretDecryptionError
-from amazon_ext.models import AmazonCredentials, Tenant
+from amazon_ext.models import AmazonCredentials
 from history.models import SyncRun
+from tenants.encryption import MASK, SecretDecryptionError
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 

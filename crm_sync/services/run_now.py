@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from amazon_ext.models import Tenant
 from crm_sync.models import ManualRunSlot, ScheduleKind
 from crm_sync.services.runs import sync_run_start
 from crm_sync.services.schedules import (
@@ -18,6 +17,7 @@ from crm_sync.services.schedules import (
     tenant_today,
 )
 from history.models import SyncRun
+from tenants.models import Tenant
 
 
 class RunNowRefusedError(Exception):

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from amazon_ext.models import Tenant
 from history.models import SyncRun
+from tenants.models import Tenant
 
 RUN_STALE_AFTER = timedelta(seconds=getattr(settings, "SYNC_RUN_STALE_SECONDS", 600))
 

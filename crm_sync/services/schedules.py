@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from amazon_ext.models import Tenant
 from crm_sync.models import ManualRunSlot, ScheduleKind, TenantSchedule
 from history.models import SyncRun
+from tenants.models import Tenant
 
 RUN_AT = time(23, 55)
 MANUAL_RUNS_PER_DAY = 2

@@ -24,8 +24,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from amazon_ext.encryption import Secret
-from amazon_ext.oauth_state import StateFlow, StateRejectedError
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho.errors import (
     RECONNECT_MESSAGE,
@@ -36,6 +34,8 @@ from crm_sync.zoho.errors import (
     ZohoTokenRevokedError,
     ZohoTokenThrottledError,
 )
+from tenants.encryption import Secret
+from tenants.oauth_state import StateFlow, StateRejectedError
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def reveal(value: Secret | str | None) -> str:
 
 
 def state_issue(*, session, tenant_id: int, user_id: int) -> str:
-    """A ``state`` for one authorize redirect (see amazon_ext.oauth_state)."""
+    """A ``state`` for one authorize redirect (see tenants.oauth_state)."""
     return STATE_FLOW.issue(session=session, tenant_id=tenant_id, user_id=user_id)
 
 

@@ -17,9 +17,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from amazon_ext.access import tenant_for_user
-from amazon_ext.encryption import Secret
-from amazon_ext.models import Tenant
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth
 from crm_sync.zoho.client import ZohoClient
@@ -32,6 +29,9 @@ from crm_sync.zoho.errors import (
     ZohoTokenThrottledError,
 )
 from crm_sync.zoho.fields import fields_setup
+from tenants.access import tenant_for_user
+from tenants.encryption import Secret
+from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
-from amazon_ext.access import tenant_for_user
 from crm_sync.zoho import services
 from crm_sync.zoho.errors import ZohoConnectError, ZohoStateError
+from tenants.access import tenant_for_user
 
 
 def _settings_url(tenant_id: int) -> str:

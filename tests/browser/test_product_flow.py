@@ -13,9 +13,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from playwright.sync_api import expect
 
-from amazon_ext.models import InstallScope, Tenant
-from amazon_ext.services.tenants import membership_add
 from history.models import OrderEvent, SyncRun
+from tenants.models import InstallScope, Tenant
+from tenants.services import membership_add
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,9 +12,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from amazon_ext.models import Tenant
 from crm_sync.models import ManualRunSlot
-from crm_sync.services.install import tenant_install, tenant_uninstall
 from crm_sync.services.notifications import run_email_send
 from crm_sync.services.run_now import RunNowRefusedError, run_now
 from crm_sync.services.runs import sync_run_start
@@ -25,6 +23,8 @@ from crm_sync.services.schedules import (
     schedules_retime,
 )
 from history.models import SyncRun
+from installation.services.install import tenant_install, tenant_uninstall
+from tenants.models import Tenant
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 

@@ -15,8 +15,8 @@ from django.core.cache import cache
 from amazon_ext.amazon.spapi.client import RDT_WITHHELD_NOTE
 from amazon_ext.services.credentials import credentials_save
 from crm_sync.mapping import WITHHELD_BUYER_KEY
-from crm_sync.services.install import tenant_install
 from history.models import OrderEvent, SyncRun
+from installation.services.install import tenant_install
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book, run_job, zoho_writes
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.fixtures.sync import Connected, connect_tenant, seller_form

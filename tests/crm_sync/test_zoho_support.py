@@ -12,9 +12,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from amazon_ext.encryption import Secret
-from amazon_ext.services.tenants import membership_add, tenant_create
 from crm_sync.models import ZohoConnection
+from tenants.encryption import Secret
+from tenants.services import membership_add, tenant_create
 from tests.fixtures.zoho import TEST_CLIENT_ID, TEST_CLIENT_SECRET, zoho_connect
 
 REDIRECT_URI = "http://testserver/zoho/callback"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from amazon_ext.models import InstallScope
+from tenants.models import InstallScope
 
 pytestmark = pytest.mark.django_db
 

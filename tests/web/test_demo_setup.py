@@ -8,8 +8,9 @@ import io
 import pytest
 from django.core.management import call_command
 
-from amazon_ext.models import AmazonCredentials, Tenant
+from amazon_ext.models import AmazonCredentials
 from crm_sync.models import TenantSchedule, ZohoConnection
+from tenants.models import Tenant
 from tests.fixtures.zoho import TEST_CLIENT_ID, TEST_CLIENT_SECRET
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from amazon_ext.models import AmazonCredentials, Membership, Tenant
+from amazon_ext.models import AmazonCredentials
 from crm_sync.models import TenantSchedule
 from history.models import OrderEvent, SyncRun
+from tenants.models import Membership, Tenant
 from tests.factories import MwsCredentialsFactory
 from tests.web.conftest import make_runs
 

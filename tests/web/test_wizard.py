@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 
-from amazon_ext.models import InstallScope
 from crm_sync.models import TenantSchedule
+from tenants.models import InstallScope
 from tests.factories import MwsCredentialsFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fresh(admin_user):
     """A tenant whose administrator has not installed the extension yet."""
-    from amazon_ext.services.tenants import membership_add
+    from tenants.services import membership_add
 
     tenant = TenantFactory(name="Fresh Org", installed_at=None)
     membership_add(tenant=tenant, user=admin_user, profile="Administrator")

@@ -36,7 +36,7 @@ from amazon_ext.amazon.errors import (
     AmazonThrottledError,
 )
 from amazon_ext.amazon.sealed import Sealed
-from amazon_ext.encryption import SecretDecryptionError, decrypt_text, encrypt_text
+from tenants.encryption import SecretDecryptionError, decrypt_text, encrypt_text
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
 

@@ -1,0 +1,41 @@
+"""Changing a tenant's settings: time zone, email recipients, install scope."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from tenants.models import Tenant
+
+
+@transaction.atomic
+def tenant_settings_update(
+    *,
+    tenant: Tenant,
+    time_zone: str,
+    notification_emails: list[str],
+    install_scope: str,
+    allowed_profiles: list[str],
+) -> list[str]:
+    """Save the settings; returns the names of the fields that changed.
+
+    A new time zone moves both schedules to 11:55 PM in that zone.
+    """
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    new = {
+        "time_zone": time_zone,
+        "notification_emails": list(notification_emails),
+        "install_scope": install_scope,
+        "allowed_profiles": list(allowed_profiles),
+    }
+    changed = [name for name, value in new.items() if getattr(tenant, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(tenant, name, new[name])
+    tenant.full_clean()
+    tenant.save(update_fields=changed)
+    if "time_zone" in changed:
+        from crm_sync.services.schedules import schedules_retime
+
+        schedules_retime(tenant=tenant)
+    return changed
