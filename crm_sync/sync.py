@@ -46,6 +46,8 @@ from django.utils.dateparse import parse_datetime
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, ScheduleKind, StagedRecord, SyncCursor, ZohoLink
+from crm_sync.zoho.line_items import lines_replacing_current, remove_older_lines
+from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,6 @@ BATCH = 100
 AMAZON_LAG = timedelta(minutes=2)
 # Item calls in flight at once; Amazon's quota, not this, sets the pace against the real service.
 ITEM_FETCH_WORKERS = 8
-PRODUCTS, CONTACTS, SALES_ORDERS = "Products", "Contacts", "Sales_Orders"
 
 
 @dataclass
@@ -501,25 +502,8 @@ def write_new_orders(job: SyncJob) -> None:
             )
             events.append(_event(job, row, OrderEvent.Action.CREATED, result.zoho_id))
         for zoho_id, keep in repairs:
-            remove_older_lines(job, zoho_id, keep=keep)
+            remove_older_lines(job.zoho, zoho_id=zoho_id, keep=keep)
         _checkpoint(job, batch, counts, links=links, events=events, done=done)
-
-
-def remove_older_lines(job: SyncJob, zoho_id: str, *, keep: int) -> None:
-    """Delete all line items but the last ``keep`` (the ones just written)."""
-    record = job.zoho.get_record(SALES_ORDERS, zoho_id) or {}
-    rows = record.get("Ordered_Items") or []
-    stale = rows[: max(0, len(rows) - keep)]
-    if stale:
-        job.zoho.update(
-            SALES_ORDERS,
-            [
-                {
-                    "id": zoho_id,
-                    "Ordered_Items": [{"id": row["id"], "_delete": None} for row in stale],
-                }
-            ],
-        )
 
 
 def write_filled_orders(job: SyncJob) -> None:
@@ -529,10 +513,9 @@ def write_filled_orders(job: SyncJob) -> None:
         ready = _resolve(job, batch, events, counts)
         updates = []
         for row, data in ready:
-            # Zoho appends line items on update; delete the placeholder lines by row id.
-            current = job.zoho.get_record(SALES_ORDERS, row.meta["zoho_id"]) or {}
-            deletes = [{"id": r["id"], "_delete": None} for r in current.get("Ordered_Items") or []]
-            lines = deletes + data["Ordered_Items"]
+            lines = lines_replacing_current(
+                job.zoho, zoho_id=row.meta["zoho_id"], lines=data["Ordered_Items"]
+            )
             updates.append({**data, "id": row.meta["zoho_id"], "Ordered_Items": lines})
         results = job.zoho.update(SALES_ORDERS, updates) if updates else []
         _record_updates(
