@@ -11,9 +11,9 @@ from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.urls import include, path
 
-from amazon_ext import oauth_state
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth, services
+from tenants import oauth_state
 from tests.crm_sync.test_zoho_support import add_member, make_tenant, use_standin
 from tests.fixtures.zoho import TEST_CLIENT_SECRET, zoho_authorize
 
