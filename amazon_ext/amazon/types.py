@@ -58,6 +58,15 @@ class OrderItem:
     gift_wrap_price: Money | None = None
     gift_wrap_tax: Money | None = None
     is_gift: bool = False
+    # Added for Orders API v2026-01-01 (amazon_ext/amazon/spapi/parsing_v2026.py); v0 and
+    # MWS leave them at their defaults. ``cod_fee`` and ``other_charges`` are signed nets
+    # (charge + its tax − its discount) of money the fields above do not cover; they are
+    # part of what the buyer pays, so an order's total needs them (crm_sync/mapping.py).
+    cod_fee: Money | None = None
+    other_charges: Money | None = None
+    unit_price: Money | None = None
+    proceeds_total: Money | None = None
+    programs: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,14 @@ class Order:
     is_prime: bool = False
     is_business_order: bool = False
     items: tuple[OrderItem, ...] = field(default=())
+    # Added for Orders API v2026-01-01; v0 and MWS leave them at their defaults.
+    # ``delivery_tip`` is charged per order, not per item, and is part of the order total.
+    delivery_tip: Money | None = None
+    programs: tuple[str, ...] = field(default=())
+    order_aliases: tuple[tuple[str, str], ...] = field(default=())  # (aliasType, aliasId)
+    associated_orders: tuple[tuple[str, str], ...] = field(default=())  # (type, orderId)
+    replaced_order_id: str | None = None
+    buyer_company_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,3 +34,12 @@ USAGE_PLANS: dict[str, UsagePlan] = {
 ORDERS_PATH = "/orders/v0/orders"
 RDT_PATH = "/tokens/2021-03-01/restrictedDataToken"
 MAX_RESULTS_PER_PAGE = 100
+
+# Orders API v2026-01-01 (models/orders-api-model/orders_2026-01-01.json in
+# amzn/selling-partner-api-models: the "Usage Plan" table of each operation). Its getOrder is
+# another operation than v0's, with its own bucket, hence the version in the name.
+SEARCH_ORDERS_2026 = "searchOrders"
+GET_ORDER_2026 = "getOrder@2026-01-01"
+USAGE_PLANS[SEARCH_ORDERS_2026] = UsagePlan(0.0056, 20)
+USAGE_PLANS[GET_ORDER_2026] = UsagePlan(0.5, 30)
+ORDERS_2026_PATH = "/orders/2026-01-01/orders"
