@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from installation.views import healthz, home
+from installation.views.home import healthz, home
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from amazon_ext.models import AmazonCredentials
+from amazon_ext.validation import clean_marketplace_ids
 from crm_sync.models import ManualRunSlot, TenantSchedule, ZohoConnection, ZohoLink
 from history.models import OrderEvent, SyncRun
 from tenants.models import Membership, Tenant
@@ -23,6 +25,22 @@ def tenant_connections(*, tenant: Tenant) -> TenantConnections:
         credentials=AmazonCredentials.objects.filter(tenant=tenant).first(),
         zoho=ZohoConnection.objects.filter(tenant=tenant).first(),
     )
+
+
+def marketplace_ids_to_authorize(
+    *, tenant: Tenant, typed: Sequence[str]
+) -> tuple[list[str], dict[str, str]]:
+    """The Marketplace IDs to send to Authorize with Amazon, and what is wrong with them.
+
+    The ones typed on the form when they are valid for SP-API; when none were typed, the
+    stored ones. The errors (field → message) are empty when the IDs can be used.
+    """
+    marketplace_ids, errors = clean_marketplace_ids(list(typed), kind="spapi")
+    if errors:
+        credentials = tenant_connections(tenant=tenant).credentials
+        if not any(v.strip() for v in typed) and credentials and credentials.marketplace_ids:
+            return list(credentials.marketplace_ids), {}
+    return marketplace_ids, errors
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,60 @@
+"""Settings: time zone, who receives the run emails, who may use the extension."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from installation.forms.scope import InstallScopeCleaning, allowed_profiles_field, split_commas
+from tenants.models import InstallScope, Tenant
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+    return [(z, z.replace("_", " ")) for z in zones]
+
+
+class TenantSettingsForm(InstallScopeCleaning, forms.Form):
+    """Settings: time zone, who receives the run emails, who may use the extension."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="The schedules run daily at 11:55 PM in this time zone.",
+    )
+    notification_emails = forms.CharField(
+        label="Who receives the emails",
+        required=False,
+        help_text="Comma-separated addresses. Leave blank to send to the super administrator.",
+    )
+    install_scope = forms.ChoiceField(
+        label="Choose Users/ Profiles", choices=InstallScope.choices, widget=forms.RadioSelect
+    )
+    allowed_profiles = allowed_profiles_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = _time_zone_choices()
+
+    @classmethod
+    def initial_for(cls, tenant: Tenant) -> dict:
+        return {
+            "time_zone": tenant.time_zone,
+            "notification_emails": ", ".join(tenant.notification_emails or []),
+            "install_scope": tenant.install_scope,
+            "allowed_profiles": ", ".join(tenant.allowed_profiles or []),
+        }
+
+    def clean_notification_emails(self) -> list[str]:
+        emails = split_commas(self.cleaned_data.get("notification_emails", ""))
+        bad = []
+        for email in emails:
+            try:
+                validate_email(email)
+            except ValidationError:
+                bad.append(email)
+        if bad:
+            raise ValidationError(f"Not an email address: {', '.join(bad)}.")
+        return emails
