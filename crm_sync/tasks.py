@@ -11,7 +11,12 @@ from django.conf import settings
 
 from crm_sync.services.execute import TransientSyncError, execute_run
 from crm_sync.services.notifications import run_email_send
-from crm_sync.services.runs import sync_run_claim, sync_run_finish, sync_run_start
+from crm_sync.services.runs import (
+    sync_run_claim,
+    sync_run_finish,
+    sync_run_start,
+    sync_runs_recover,
+)
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -86,6 +91,14 @@ def execute_sync_run(self, run_id: int) -> None:
             "Everything up to the last saved page is in Zoho CRM.",
         )
     send_run_email.delay(run.pk)
+
+
+@shared_task(name="crm_sync.tasks.recover_stale_runs", ignore_result=True)
+def recover_stale_runs() -> None:
+    """Beat, every minute: send again the runs whose worker died (see services.lease)."""
+    recovered = sync_runs_recover()
+    if recovered:
+        logger.warning("resumed runs whose worker stopped: %s", recovered)
 
 
 @shared_task(

@@ -32,7 +32,7 @@ class SyncRunAdmin(_ReadOnly):
         "records_failed",
     ]
     list_filter = ["outcome", "schedule", "trigger"]
-    search_fields = ["tenant__name", "=task_id"]
+    search_fields = ["tenant__name", "=lease_owner"]
     date_hierarchy = "started_at"
     list_select_related = ["tenant"]
     raw_id_fields = ["tenant", "triggered_by"]

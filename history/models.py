@@ -60,7 +60,11 @@ class SyncRun(models.Model):
     api_calls = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"amazon": 3, "zoho": 2}'
     )
-    task_id = models.CharField(max_length=64, blank=True)
+    lease_owner = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The execution attempt that holds this run (one live executor per run)",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -133,6 +133,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat's own entries (django-celery-beat copies them into its table at start).
+CELERY_BEAT_SCHEDULE = {
+    "recover-stale-runs": {"task": "crm_sync.tasks.recover_stale_runs", "schedule": 60.0},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # A run that outlives its soft limit stops at the next page boundary; the hard limit kills it.
@@ -187,7 +191,9 @@ LOGGING = {
 }
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SYNC_FIRST_RUN_LOOKBACK_DAYS = env_int("SYNC_FIRST_RUN_LOOKBACK_DAYS", 30)
-SYNC_RUN_STALE_SECONDS = env_int("SYNC_RUN_STALE_SECONDS", 600)
+# A run renews its lease every 15 s; one not renewed for this long belongs to a dead worker
+# and is sent again by the watchdog (beat, every minute).
+SYNC_RUN_LEASE_SECONDS = env_int("SYNC_RUN_LEASE_SECONDS", 90)
 # A run lists Amazon in windows of this many days and writes what it has every
 # SYNC_FLUSH_SECONDS, so a long backfill keeps its progress if it is stopped.
 SYNC_WINDOW_DAYS = env_float("SYNC_WINDOW_DAYS", 3)

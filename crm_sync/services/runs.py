@@ -1,8 +1,9 @@
-"""Starting, claiming and finishing runs: one run per tenant at a time.
+"""Starting, claiming and finishing runs: one run per tenant at a time, one executor per run.
 
-A run holds a lease refreshed by its heartbeat. A run whose heartbeat is older than
-RUN_STALE_AFTER belongs to a worker that died; the next trigger marks it interrupted and
-starts afresh, and since every page is checkpointed the new run resumes where it stopped.
+A run holds a lease (``lease_owner`` + ``heartbeat_at``, see crm_sync.services.lease). A run
+whose lease holder stopped renewing belongs to a worker that died: the watchdog
+(``sync_runs_recover``) or the next trigger sends it again, and since every batch is
+checkpointed the new attempt resumes where the dead one stopped.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from django.utils import timezone
 from history.models import SyncRun
 from tenants.models import Tenant
 
-RUN_STALE_AFTER = timedelta(seconds=getattr(settings, "SYNC_RUN_STALE_SECONDS", 600))
+
+def _lease_expiry() -> timedelta:
+    return timedelta(seconds=settings.SYNC_RUN_LEASE_SECONDS)
 
 
 def _is_stale(run: SyncRun, now) -> bool:
-    return (run.heartbeat_at or run.started_at) < now - RUN_STALE_AFTER
+    return (run.heartbeat_at or run.started_at) < now - _lease_expiry()
 
 
 @transaction.atomic
@@ -31,18 +34,11 @@ def sync_run_start(
     ``record_skip=False`` return None (the caller will try again later)."""
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
     now = timezone.now()
-    live = None
-    for active in SyncRun.objects.filter(tenant=tenant, outcome=SyncRun.Outcome.RUNNING):
-        if _is_stale(active, now):
-            active.outcome = SyncRun.Outcome.FAILED
-            active.finished_at = now
-            active.error = (
-                "Interrupted: the worker running it stopped. The next run continued from the "
-                "last saved page; nothing was lost."
-            )
-            active.save(update_fields=["outcome", "finished_at", "error"])
-        else:
-            live = active
+    live = SyncRun.objects.filter(tenant=tenant, outcome=SyncRun.Outcome.RUNNING).first()
+    if live is not None and _is_stale(live, now):
+        # Its worker died: send it again (it resumes from its checkpoints) and let this
+        # trigger wait or skip as for any live run.
+        _resend(live, now)
     common = {"tenant": tenant, "schedule": schedule, "trigger": trigger, "triggered_by": user}
     if live is not None and not record_skip:
         return None
@@ -61,28 +57,61 @@ def sync_run_start(
     return SyncRun.objects.create(**common, started_at=now, heartbeat_at=now)
 
 
-def sync_run_claim(*, run_id: int, task_id: str) -> SyncRun | None:
-    """Take the run for this task. A redelivered task (same id, after a worker died) takes
-    it back; a second copy of a live run does not."""
+def sync_run_claim(*, run_id: int, executor: str = "", task_id: str = "") -> SyncRun | None:
+    """Take the run's lease for this execution attempt. Refused (None) when the run is over
+    or another executor holds a live lease: a second copy of a live run stops at once."""
+    executor = executor or task_id  # TRANSITION: task_id goes once the task passes a token
     now = timezone.now()
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.outcome != SyncRun.Outcome.RUNNING:
             return None
-        fresh_elsewhere = run.task_id and run.task_id != task_id and not _is_stale(run, now)
-        if fresh_elsewhere:
+        if run.lease_owner and run.lease_owner != executor and not _is_stale(run, now):
             return None
-        run.task_id = task_id
+        run.lease_owner = executor
         run.heartbeat_at = now
-        run.save(update_fields=["task_id", "heartbeat_at"])
+        run.save(update_fields=["lease_owner", "heartbeat_at"])
         return run
 
 
-def sync_run_heartbeat(*, run_id: int, api_calls: dict | None = None) -> None:
-    fields = {"heartbeat_at": timezone.now()}
+def sync_run_heartbeat(
+    *, run_id: int, executor: str | None = None, api_calls: dict | None = None
+) -> bool:
+    """Renew the lease; False when this executor no longer holds it."""
+    fields: dict = {"heartbeat_at": timezone.now()}
     if api_calls is not None:
         fields["api_calls"] = api_calls
-    SyncRun.objects.filter(pk=run_id, outcome=SyncRun.Outcome.RUNNING).update(**fields)
+    runs = SyncRun.objects.filter(pk=run_id, outcome=SyncRun.Outcome.RUNNING)
+    if executor is not None:  # TRANSITION: always given once execute passes its token
+        runs = runs.filter(lease_owner=executor)
+    return bool(runs.update(**fields))
+
+
+def sync_run_release(*, run_id: int, executor: str) -> None:
+    """Give the lease up (before a retry), so the next attempt need not wait for it to expire."""
+    SyncRun.objects.filter(pk=run_id, lease_owner=executor).update(lease_owner="")
+
+
+def _resend(run: SyncRun, now) -> None:
+    from crm_sync.tasks import execute_sync_run
+
+    SyncRun.objects.filter(pk=run.pk).update(lease_owner="", heartbeat_at=now)
+    transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
+
+
+def sync_runs_recover() -> list[int]:
+    """The watchdog: send again every running run whose lease expired (its worker died, or
+    its message was lost). Returns their ids."""
+    now = timezone.now()
+    recovered = []
+    with transaction.atomic():
+        stale = SyncRun.objects.select_for_update(skip_locked=True).filter(
+            outcome=SyncRun.Outcome.RUNNING, heartbeat_at__lt=now - _lease_expiry()
+        )
+        for run in stale:
+            _resend(run, now)
+            recovered.append(run.pk)
+    return recovered
 
 
 def sync_run_finish(
