@@ -9,6 +9,8 @@ from tenants.models import Tenant
 
 
 class ConnectionKind(models.TextChoices):
+    """Which Amazon API a tenant's credentials are for."""
+
     MWS = "mws", "Amazon MWS (the manual's seven fields)"
     SPAPI = "spapi", "Amazon Selling Partner API (Login with Amazon)"
 
@@ -21,10 +23,16 @@ class AmazonCredentials(models.Model):
     """
 
     tenant = models.OneToOneField(
-        Tenant, on_delete=models.CASCADE, related_name="amazon_credentials"
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="amazon_credentials",
+        help_text="The organisation these credentials belong to (one Amazon connection each)",
     )
     kind = models.CharField(
-        max_length=8, choices=ConnectionKind.choices, default=ConnectionKind.MWS
+        max_length=8,
+        choices=ConnectionKind.choices,
+        default=ConnectionKind.MWS,
+        help_text="Which API the sync talks to: MWS (seven fields) or the Selling Partner API",
     )
     seller_id = models.CharField(
         "Seller ID",
@@ -35,18 +43,43 @@ class AmazonCredentials(models.Model):
         "Marketplace IDs", default=list, help_text='Up to three, e.g. ["ATVPDKIKX0DER"]'
     )
     # MWS
-    access_key = EncryptedSecretField("AWS Access Key", blank=True)
-    secret_key = EncryptedSecretField("Secret Key", blank=True)
-    mws_auth_token = EncryptedSecretField("MWS Auth Token", blank=True)
+    access_key = EncryptedSecretField(
+        "AWS Access Key",
+        blank=True,
+        help_text="MWS only, encrypted; from “View your credentials”, e.g. AKIAIOSFODNN7EXAMPLE",
+    )
+    secret_key = EncryptedSecretField(
+        "Secret Key",
+        blank=True,
+        help_text="MWS only, encrypted; shown next to the AWS Access Key (click Show)",
+    )
+    mws_auth_token = EncryptedSecretField(
+        "MWS Auth Token",
+        blank=True,
+        help_text="MWS only, encrypted; from “Authorize a Developer”, e.g. amzn.mws.4ea38b7b-…",
+    )
     # SP-API (Login with Amazon)
-    lwa_client_id = models.CharField("LWA client id", max_length=200, blank=True)
-    lwa_client_secret = EncryptedSecretField("LWA client secret", blank=True)
-    lwa_refresh_token = EncryptedSecretField("LWA refresh token", blank=True)
+    lwa_client_id = models.CharField(
+        "LWA client id",
+        max_length=200,
+        blank=True,
+        help_text="SP-API only; the app's Client identifier, e.g. amzn1.application-oa2-client.…",
+    )
+    lwa_client_secret = EncryptedSecretField(
+        "LWA client secret",
+        blank=True,
+        help_text="SP-API only, encrypted; shown next to the client identifier",
+    )
+    lwa_refresh_token = EncryptedSecretField(
+        "LWA refresh token",
+        blank=True,
+        help_text="SP-API only, encrypted; from Authorize with Amazon, e.g. Atzr|IwEB…",
+    )
 
     verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When Amazon last accepted these credentials"
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="When these were last saved")
 
     class Meta:
         verbose_name = "Amazon credentials"

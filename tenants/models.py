@@ -14,11 +14,14 @@ from django.db import models
 
 
 def validate_time_zone(value: str) -> None:
+    """Accept IANA names only (``Europe/Berlin``), so schedules can be computed in the zone."""
     if value not in available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Berlin.")
 
 
 class InstallScope(models.TextChoices):
+    """Who may use the extension: the manual's "Choose Users/ Profiles" (section 1.1)."""
+
     ADMINS_ONLY = "admins", "Install for admins only"
     ALL_USERS = "all", "Install for all users"
     CHOSEN_PROFILES = "profiles", "Choose profiles"
@@ -56,9 +59,19 @@ class Tenant(models.Model):
         blank=True,
         help_text="Who receives run emails; empty means the super administrator",
     )
-    terms_accepted_at = models.DateTimeField(null=True, blank=True)
-    installed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    terms_accepted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an administrator agreed to the Terms of Service (install step 1)",
+    )
+    installed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the extension was installed; empty while the install wizard is unfinished",
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text="When the organisation was added here"
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -79,9 +92,17 @@ class Tenant(models.Model):
 class Membership(models.Model):
     """A user's place in a tenant, with the Zoho-style profile that install scope checks."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        help_text="The organisation this user belongs to",
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        help_text="The person signing in, e.g. the CRM's super administrator",
     )
     profile = models.CharField(
         max_length=100,
