@@ -20,10 +20,14 @@ class SyncRun(models.Model):
     """One run of a schedule: an "Amazon Sync History" record."""
 
     class Trigger(models.TextChoices):
+        """What started the run: the daily schedule or an administrator's Run Now."""
+
         SCHEDULED = "scheduled", "Scheduled"
         MANUAL = "manual", "Run Now"
 
     class Outcome(models.TextChoices):
+        """How the run ended, as the "Amazon Sync History" list shows it."""
+
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
         PARTIAL = "partial", "Completed with errors"
@@ -31,28 +35,69 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sync_runs")
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="sync_runs",
+        help_text="The organisation whose schedule ran",
+    )
     schedule = models.CharField(
         max_length=32,
         choices=ScheduleKind.choices,
         help_text='Which schedule ran, e.g. "Sync Amazon Record"',
     )
-    trigger = models.CharField(max_length=16, choices=Trigger.choices)
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    trigger = models.CharField(
+        max_length=16,
+        choices=Trigger.choices,
+        help_text='"Scheduled" (daily at 11:55 PM) or "Run Now"',
     )
-    started_at = models.DateTimeField(db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
-    orders_fetched = models.PositiveIntegerField(default=0)
-    orders_created = models.PositiveIntegerField(default=0)
-    orders_updated = models.PositiveIntegerField(default=0)
-    products_created = models.PositiveIntegerField(default=0)
-    products_updated = models.PositiveIntegerField(default=0)
-    contacts_created = models.PositiveIntegerField(default=0)
-    contacts_updated = models.PositiveIntegerField(default=0)
-    records_failed = models.PositiveIntegerField(default=0)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who pressed Run Now; empty for a scheduled run",
+    )
+    started_at = models.DateTimeField(db_index=True, help_text="When the run began (UTC)")
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run ended; empty while it is running"
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The last sign of life from the worker; a stale one marks a dead run",
+    )
+    outcome = models.CharField(
+        max_length=16,
+        choices=Outcome.choices,
+        default=Outcome.RUNNING,
+        help_text='How the run ended, e.g. "Success" or "Completed with errors"',
+    )
+    orders_fetched = models.PositiveIntegerField(
+        default=0, help_text="Orders Amazon listed for this run"
+    )
+    orders_created = models.PositiveIntegerField(
+        default=0, help_text="Sales Orders created in Zoho CRM"
+    )
+    orders_updated = models.PositiveIntegerField(
+        default=0, help_text="Sales Orders updated in Zoho CRM (details or status)"
+    )
+    products_created = models.PositiveIntegerField(
+        default=0, help_text="Products created in Zoho CRM"
+    )
+    products_updated = models.PositiveIntegerField(
+        default=0, help_text="Products updated in Zoho CRM"
+    )
+    contacts_created = models.PositiveIntegerField(
+        default=0, help_text="Contacts (buyers) created in Zoho CRM"
+    )
+    contacts_updated = models.PositiveIntegerField(
+        default=0, help_text="Contacts (buyers) updated in Zoho CRM"
+    )
+    records_failed = models.PositiveIntegerField(
+        default=0, help_text="Orders, products or contacts that could not be written to Zoho CRM"
+    )
     error = models.TextField(blank=True, help_text="What went wrong, in plain words")
     notes = models.JSONField(
         default=list, blank=True, help_text="Warnings, e.g. buyer data withheld"
@@ -85,23 +130,49 @@ class OrderEvent(models.Model):
     """One change to one order: an "Order History" record."""
 
     class Action(models.TextChoices):
+        """What a run did to one order in Zoho CRM."""
+
         CREATED = "created", "Created in Zoho"
         UPDATED = "updated", "Details updated"
         STATUS_CHANGED = "status_changed", "Status changed"
         FAILED = "failed", "Failed"
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="order_events")
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="order_events")
-    amazon_order_id = models.CharField(max_length=32)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    old_status = models.CharField(max_length=32, blank=True)
-    new_status = models.CharField(max_length=32, blank=True)
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="order_events",
+        help_text="The organisation whose order changed",
+    )
+    run = models.ForeignKey(
+        SyncRun,
+        on_delete=models.CASCADE,
+        related_name="order_events",
+        help_text="The Amazon Sync History run that made the change",
+    )
+    amazon_order_id = models.CharField(
+        max_length=32, help_text="Amazon's order id, e.g. 113-1234567-1234567"
+    )
+    action = models.CharField(
+        max_length=16,
+        choices=Action.choices,
+        help_text='What happened to the order, e.g. "Status changed"',
+    )
+    old_status = models.CharField(
+        max_length=32, blank=True, help_text="Amazon order status before, e.g. Pending"
+    )
+    new_status = models.CharField(
+        max_length=32, blank=True, help_text="Amazon order status after, e.g. Shipped"
+    )
     amazon_last_update = models.DateTimeField(
         null=True, blank=True, help_text="Amazon's LastUpdateDate this event reflects"
     )
-    zoho_record_id = models.CharField(max_length=32, blank=True)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    zoho_record_id = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The Sales Order's record id in Zoho CRM, e.g. 4876876000000624001",
+    )
+    message = models.TextField(blank=True, help_text="Details, or why Zoho CRM refused the record")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When this was recorded")
 
     class Meta:
         ordering = ["-created_at", "-id"]
