@@ -7,19 +7,19 @@ from crm_sync import views
 app_name = "crm_sync"
 
 urlpatterns = [
-    path("orgs/<int:tenant_id>/schedules/", views.schedules, name="schedules"),
+    path("orgs/<id:tenant_id>/schedules/", views.schedules, name="schedules"),
     path(
-        "orgs/<int:tenant_id>/schedules/progress/",
+        "orgs/<id:tenant_id>/schedules/progress/",
         views.schedules_progress,
         name="schedules_progress",
     ),
     path(
-        "orgs/<int:tenant_id>/schedules/<slug:kind>/status/",
+        "orgs/<id:tenant_id>/schedules/<slug:kind>/status/",
         views.schedule_status,
         name="schedule_status",
     ),
     path(
-        "orgs/<int:tenant_id>/schedules/<slug:kind>/run/",
+        "orgs/<id:tenant_id>/schedules/<slug:kind>/run/",
         views.schedule_run_now,
         name="schedule_run_now",
     ),

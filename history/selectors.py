@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,6 +37,9 @@ class Page:
 
     items: list[Any]
     next_cursor: str | None
+
+
+ID_CURSOR = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True
 
 
 def _encode_cursor(moment: datetime, pk: int) -> str:
@@ -83,8 +87,17 @@ class RunFilters:
     date_to: date | None = None
 
 
+# Days outside these bounds select nothing more; clamping keeps UTC conversion in range.
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+
+
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    day = min(max(day, _FIRST_DAY), _LAST_DAY)
     return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def _day_after(day: date) -> date:
+    return min(day, _LAST_DAY - timedelta(days=1)) + timedelta(days=1)
 
 
 def sync_runs_for_tenant(
@@ -100,7 +113,7 @@ def sync_runs_for_tenant(
     if filters.date_from:
         qs = qs.filter(started_at__gte=_local_midnight(filters.date_from, tz))
     if filters.date_to:
-        qs = qs.filter(started_at__lt=_local_midnight(filters.date_to + timedelta(days=1), tz))
+        qs = qs.filter(started_at__lt=_local_midnight(_day_after(filters.date_to), tz))
     return _keyset(qs, "started_at", cursor, limit)
 
 
@@ -125,7 +138,7 @@ def order_events_for_run(
         raise Http404("No such run.")
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = OrderEvent.objects.filter(run=run)
-    if cursor and cursor.isdigit():
+    if cursor and ID_CURSOR.fullmatch(cursor):
         qs = qs.filter(id__lt=int(cursor))
     rows = list(qs.order_by("-id")[: limit + 1])
     if len(rows) > limit:

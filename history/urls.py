@@ -7,7 +7,7 @@ from history import views
 app_name = "history"
 
 urlpatterns = [
-    path("orgs/<int:tenant_id>/history/", views.dashboard, name="dashboard"),
-    path("orgs/<int:tenant_id>/history/runs/<int:run_id>/", views.run_detail, name="run_detail"),
-    path("orgs/<int:tenant_id>/history/orders/", views.order_history, name="order_history"),
+    path("orgs/<id:tenant_id>/history/", views.dashboard, name="dashboard"),
+    path("orgs/<id:tenant_id>/history/runs/<id:run_id>/", views.run_detail, name="run_detail"),
+    path("orgs/<id:tenant_id>/history/orders/", views.order_history, name="order_history"),
 ]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = "Tenants: organisations and their members"
+
+    def ready(self) -> None:
+        from tenants.converters import register
+
+        register()  # <id:...> in every app's urls

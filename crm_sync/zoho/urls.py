@@ -7,7 +7,7 @@ from crm_sync.zoho import views
 app_name = "zoho"
 
 urlpatterns = [
-    path("orgs/<int:tenant_id>/zoho/connect", views.zoho_connect, name="connect"),
+    path("orgs/<id:tenant_id>/zoho/connect", views.zoho_connect, name="connect"),
     # The one redirect URI registered with Zoho for every tenant (settings.ZOHO_REDIRECT_URI).
     path("zoho/callback", views.zoho_callback, name="callback"),
 ]

@@ -11,5 +11,6 @@ class OrganisationForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200)
     super_admin_email = forms.EmailField(
         label="Super administrator's email",
+        max_length=254,  # the model's limit (RFC 5321's path limit), not the form's default 320
         help_text="Receives the run emails unless you choose others in Settings.",
     )

@@ -32,7 +32,10 @@ def tenant_settings_update(
         return []
     for name in changed:
         setattr(tenant, name, new[name])
-    tenant.full_clean()
+    # Validate what this form changes: a value stored from elsewhere (the super
+    # administrator's email as Zoho gave it) must not make Settings unsavable.
+    untouched = [f.name for f in Tenant._meta.concrete_fields if f.name not in changed]
+    tenant.full_clean(exclude=untouched)
     tenant.save(update_fields=changed)
     if "time_zone" in changed:
         from crm_sync.services.schedules import schedules_retime
