@@ -128,12 +128,12 @@ def clean_credentials(
             "access_key": (
                 "AWS Access Key",
                 _ACCESS_KEY,
-                "An AWS Access Key is 16 or more capital letters and digits.",
+                "An AWS Access Key is 16 to 128 capital letters and digits, e.g. AKIAIOSFODNN7EXAMPLE.",
             ),
             "secret_key": (
                 "Secret Key",
                 _SECRET_KEY,
-                "A Secret Key is 20 or more letters, digits, '/', '+' or '='.",
+                "A Secret Key is 20 to 128 letters, digits, '/', '+' or '=' (no spaces).",
             ),
             "mws_auth_token": (
                 "MWS Auth Token",
@@ -146,12 +146,12 @@ def clean_credentials(
             "lwa_client_secret": (
                 "LWA client secret",
                 re.compile(r"^\S{8,256}$"),
-                "The LWA client secret has no spaces.",
+                "An LWA client secret is 8 to 256 characters without spaces.",
             ),
             "lwa_refresh_token": (
                 "LWA refresh token",
                 _LWA_REFRESH_TOKEN,
-                "An LWA refresh token starts with Atzr|",
+                "An LWA refresh token starts with Atzr| and is at most 2,053 characters, without spaces.",
             ),
         }
         lwa_client_id = get("lwa_client_id")

@@ -17,10 +17,21 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     return [(z, z.replace("_", " ")) for z in zones]
 
 
+class TimeZoneField(forms.ChoiceField):
+    """An IANA zone; surrounding spaces (a pasted value) are not part of it."""
+
+    default_error_messages = {
+        "invalid_choice": "%(value)s is not an IANA time zone such as Europe/Berlin.",
+    }
+
+    def to_python(self, value: object) -> str:
+        return super().to_python(value).strip()
+
+
 class TenantSettingsForm(InstallScopeCleaning, forms.Form):
     """Settings: time zone, who receives the run emails, who may use the extension."""
 
-    time_zone = forms.ChoiceField(
+    time_zone = TimeZoneField(
         label="Time zone",
         help_text="The schedules run daily at 11:55 PM in this time zone.",
     )

@@ -87,3 +87,26 @@ def test_failed_verification_saves_nothing(tenant):
 def test_tenants_cannot_see_each_others_credentials(tenant, other_tenant):
     credentials_save(tenant=tenant, data=GOOD)
     assert credentials_for(tenant=other_tenant) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "limit"),
+    [
+        ("access_key", "A" * 129, "16 to 128"),
+        ("secret_key", "s" * 129, "20 to 128"),
+    ],
+)
+def test_over_long_keys_are_reported_with_the_real_limit(field, value, limit):
+    from amazon_ext.validation import CredentialsInvalidError, clean_credentials
+
+    data = {
+        "seller_id": "A2X13Y8357WGYA",
+        "marketplace_id_1": "ATVPDKIKX0DER",
+        "access_key": "AKIAIOSFODNN7EXAMPLE",
+        "secret_key": "s" * 40,
+        "mws_auth_token": "amzn.mws.4ea38b7b-f563-7709-4bae-87aeaEXAMPLE",
+        field: value,
+    }
+    with pytest.raises(CredentialsInvalidError) as caught:
+        clean_credentials(data, kind="mws", has_stored_secrets=False)
+    assert limit in caught.value.errors[field]

@@ -72,3 +72,21 @@ def test_settings_save_when_the_stored_super_admin_email_is_invalid(admin_client
     assert resp.status_code == 302
     installed.refresh_from_db()
     assert installed.time_zone == "Europe/Berlin"
+
+
+def test_time_zone_with_a_trailing_space_is_accepted(admin_client, installed):
+    resp = admin_client.post(
+        f"/orgs/{installed.id}/settings/",
+        {"time_zone": "Europe/Berlin ", "notification_emails": "", "install_scope": "all"},
+    )
+    assert resp.status_code == 302
+    installed.refresh_from_db()
+    assert installed.time_zone == "Europe/Berlin"
+
+
+def test_unknown_time_zone_says_what_a_time_zone_is(admin_client, installed):
+    resp = admin_client.post(
+        f"/orgs/{installed.id}/settings/",
+        {"time_zone": "Mars/Olympus", "notification_emails": "", "install_scope": "all"},
+    )
+    assert "Mars/Olympus is not an IANA time zone such as Europe/Berlin." in resp.content.decode()

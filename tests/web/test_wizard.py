@@ -110,7 +110,7 @@ def test_credentials_errors_land_on_the_field_at_fault(admin_client, installed):
     )
     assert resp.status_code == 200
     form = resp.context["form"]
-    assert "Secret Key is 20 or more" in form.errors["secret_key"][0]
+    assert "Secret Key is 20 to 128" in form.errors["secret_key"][0]
     assert "not an Amazon marketplace ID" in form.errors["marketplace_id_1"][0]
     html = resp.content.decode()
     assert 'aria-invalid="true"' in html
