@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-MASK = "••••"
+from tenants.encryption import MASK
 
 
 class Sealed:

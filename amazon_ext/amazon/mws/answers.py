@@ -17,8 +17,6 @@ from amazon_ext.amazon.errors import (
 )
 from amazon_ext.amazon.mws.parsing import MwsErrorBody
 
-MASK = "••••"
-
 
 def error_for(
     action: str,

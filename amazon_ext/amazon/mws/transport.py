@@ -42,10 +42,11 @@ from amazon_ext.amazon.errors import (
 )
 from amazon_ext.amazon.marketplaces import marketplace_for
 from amazon_ext.amazon.mws import parsing
-from amazon_ext.amazon.mws.answers import MASK, error_for
+from amazon_ext.amazon.mws.answers import error_for
 from amazon_ext.amazon.mws.operations import OPERATIONS
 from amazon_ext.amazon.pacing import QuotaPacer, pacer_from_settings
 from amazon_ext.amazon.sealed import Sealed
+from tenants.encryption import MASK
 
 logger = logging.getLogger("amazon_ext.amazon.mws")
 

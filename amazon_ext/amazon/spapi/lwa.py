@@ -36,7 +36,7 @@ from amazon_ext.amazon.errors import (
     AmazonThrottledError,
 )
 from amazon_ext.amazon.sealed import Sealed
-from tenants.encryption import SecretDecryptionError, decrypt_text, encrypt_text
+from tenants.encryption import MASK, SecretDecryptionError, decrypt_text, encrypt_text
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
 
@@ -70,7 +70,7 @@ class AccessToken:
         return (now if now is not None else time.time()) < self.expires_at
 
     def __repr__(self) -> str:
-        return "AccessToken(••••)"
+        return f"AccessToken({MASK})"
 
 
 def refresh_margin(expires_in: float) -> float:
@@ -130,7 +130,7 @@ def _post_token(
                 description = str(body.get("error_description") or "")
                 for secret in secrets:
                     if secret:
-                        description = description.replace(secret, "••••")
+                        description = description.replace(secret, MASK)
                 raise AmazonRequestError(
                     f"Login with Amazon refused the {what} request "
                     f"({error or response.status_code}: {description[:200]}).",

@@ -44,9 +44,9 @@ from amazon_ext.amazon.errors import (
     AmazonThrottledError,
 )
 from amazon_ext.amazon.pacing import QuotaPacer, pacer_from_settings
-from amazon_ext.amazon.sealed import MASK
 from amazon_ext.amazon.spapi import parsing
 from amazon_ext.amazon.spapi.operations import USAGE_PLANS
+from tenants.encryption import MASK
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
 
