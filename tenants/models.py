@@ -121,3 +121,23 @@ class Membership(models.Model):
     @property
     def is_administrator(self) -> bool:
         return self.profile == ADMINISTRATOR_PROFILE
+
+
+class SignInLock(models.Model):
+    """Failed sign-ins per username, and the lock they lead to (Amazon's Data Protection
+    Policy: lock an account after 10 failed logins). Kept by username, not user, so guessing
+    at a name that does not exist is slowed down the same way."""
+
+    username = models.CharField(
+        max_length=150, unique=True, help_text="The name typed at sign-in, e.g. acme-admin"
+    )
+    failures = models.PositiveIntegerField(
+        default=0, help_text="Failed sign-ins since the last successful one or the last lock"
+    )
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="No sign-in with this name is accepted before this time"
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="The last failure or unlock")
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures} failed"

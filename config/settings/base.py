@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "installation",
 ]
 
+AUTHENTICATION_BACKENDS = ["tenants.signin.LockingModelBackend"]
+# Ten failed sign-ins in a row lock the name this long (Amazon's Data Protection Policy).
+SIGNIN_LOCK_MINUTES = env_int("SIGNIN_LOCK_MINUTES", 15)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -60,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -53,16 +53,29 @@ def browser() -> Iterator:
 def new_page(browser):
     """``new_page(**context_kwargs)`` opens a page in a fresh context (own cookies)."""
     contexts = []
+    csp_violations: list[str] = []
 
     def make(**kwargs):
         context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **kwargs})
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Every product page must satisfy its Content-Security-Policy (no inline script or
+        # style): Chromium reports each violation on the console.
+        page.on(
+            "console",
+            lambda msg: (
+                csp_violations.append(f"{page.url}: {msg.text}")
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 @pytest.fixture
