@@ -6,7 +6,8 @@ Public API::
 """
 
 from sandbox.amazon.orderbook import ITEMS_PAGE_SIZE, STATUSES, BookItem, BookOrder, OrderBook
-from sandbox.amazon.standin import AmazonStandIn, SellerAccount, demo_book, demo_seller
+from sandbox.amazon.standin import AmazonStandIn, demo_book, demo_seller
+from sandbox.amazon.state import SellerAccount
 
 __all__ = [
     "ITEMS_PAGE_SIZE",

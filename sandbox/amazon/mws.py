@@ -20,14 +20,13 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from sandbox.amazon import regions
-from sandbox.amazon.orderbook import (
+from sandbox.amazon.records import (
     ITEMS_PAGE_SIZE,
     STATUSES,
     BookItem,
@@ -37,11 +36,9 @@ from sandbox.amazon.orderbook import (
     money_str,
     order_filter,
 )
+from sandbox.amazon.state import AmazonState
 from sandbox.amazon.tokens import TokenError
 from sandbox.common.buckets import BucketRegistry, LeakyBucket
-
-if TYPE_CHECKING:
-    from sandbox.amazon.standin import AmazonStandIn
 
 ORDERS_PATH = "/Orders/2013-09-01"
 SELLERS_PATH = "/Sellers/2011-07-01"
@@ -293,9 +290,9 @@ def _indexed(params: MultiDict, prefix: str, limit: int) -> list[str]:
 
 
 class MwsApi:
-    """Handles MWS requests for one :class:`AmazonStandIn`."""
+    """Handles MWS requests for one :class:`AmazonState`."""
 
-    def __init__(self, standin: AmazonStandIn) -> None:
+    def __init__(self, standin: AmazonState) -> None:
         self.s = standin
         self._ids = itertools.count()
         scale = standin.time_scale
@@ -347,7 +344,7 @@ class MwsApi:
             return self._handle(request, section)
         except MwsError as err:
             if err.code == "RequestThrottled":
-                self.s.stats.add_throttled()
+                self.s.stats.add("throttled")
             return self.error_response(err, ns)
 
     def _params(self, request: Request) -> MultiDict:
@@ -431,7 +428,7 @@ class MwsApi:
 
     def _fault_error(self, status: int | str) -> Response:
         if status == "throttle":
-            self.s.stats.add_throttled()
+            self.s.stats.add("throttled")
             return self.error_response(MwsError(503, "RequestThrottled", "Request is throttled"))
         if status == 503:
             err = MwsError(503, "ServiceUnavailable", "Service is unavailable", "Receiver")
@@ -441,7 +438,7 @@ class MwsApi:
                 "Receiver",
             )  # fmt: skip
         elif status == 429:
-            self.s.stats.add_throttled()
+            self.s.stats.add("throttled")
             err = MwsError(429, "RequestThrottled", "Request is throttled")
         else:
             err = MwsError(int(status), "InternalError", "Injected fault", "Receiver")

@@ -27,13 +27,12 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
 from sandbox.amazon import regions
-from sandbox.amazon.orderbook import (
+from sandbox.amazon.records import (
     ITEMS_PAGE_SIZE,
     STATUSES,
     BookItem,
@@ -42,11 +41,9 @@ from sandbox.amazon.orderbook import (
     money_str,
     order_filter,
 )
+from sandbox.amazon.state import AmazonState, SellerAccount
 from sandbox.amazon.tokens import TokenError
 from sandbox.common.buckets import BucketRegistry, TokenBucket
-
-if TYPE_CHECKING:
-    from sandbox.amazon.standin import AmazonStandIn, SellerAccount
 
 LWA_PATH = "/auth/o2/token"
 CONSENT_PATH = "/apps/authorize/consent"
@@ -133,9 +130,9 @@ def _resource_pattern(path: str) -> re.Pattern:
 
 
 class SpApi:
-    """LWA + consent + SP-API handlers for one :class:`AmazonStandIn`."""
+    """LWA + consent + SP-API handlers for one :class:`AmazonState`."""
 
-    def __init__(self, standin: AmazonStandIn) -> None:
+    def __init__(self, standin: AmazonState) -> None:
         self.s = standin
         self._lock = threading.Lock()
         self.lwa = _LwaState()
@@ -231,7 +228,7 @@ class SpApi:
 
     def _fault_error(self, status: int | str) -> Response:
         if status in ("throttle", 429):
-            self.s.stats.add_throttled()
+            self.s.stats.add("throttled")
             return self._error(SpError(429, "QuotaExceeded", QUOTA["message"]), None)
         if status == 503:
             err = SpError(503, "ServiceUnavailable", "Service is temporarily unavailable.")
@@ -312,7 +309,7 @@ class SpApi:
         access = "Atza|" + secrets.token_urlsafe(64)
         ttl = self.s.token_ttl_seconds
         self._store_grant(access, _Grant(seller_id, now + ttl, client_id))
-        self.s.stats.add_token_grant()
+        self.s.stats.add("token_grants")
         body = {
             "access_token": access,
             "refresh_token": refresh,
@@ -326,7 +323,7 @@ class SpApi:
 
     def _lwa_fault(self, status: int | str) -> Response:
         if status in ("throttle", 429):
-            self.s.stats.add_throttled()
+            self.s.stats.add("throttled")
             return self._lwa_error(429, "slow_down", "Too many requests")
         return self._lwa_error(int(status), "server_error", "Internal server error")
 
@@ -456,7 +453,7 @@ class SpApi:
             if fault is not None:
                 return fault
             if self.s.throttle and not self.buckets.try_acquire((seller.seller_id, operation)):
-                self.s.stats.add_throttled()
+                self.s.stats.add("throttled")
                 raise SpError(429, "QuotaExceeded", QUOTA["message"], rate_header=False)
             ctx = _SpCtx(seller, grant, region, region_mps, self.s.clock.now(), request)
             if operation == "getOrders":

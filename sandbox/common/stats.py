@@ -1,39 +1,39 @@
-"""Thread-safe request counters."""
+"""Thread-safe call counters shared by both stand-ins."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Hashable
 
 
 class Stats:
-    """``calls[operation]``, ``by_status[code]``, ``throttled`` and ``token_grants``."""
+    """``calls[key]`` per call, ``by_status[code]``, named ``events`` and an optional call log.
 
-    def __init__(self) -> None:
+    The key is whatever a stand-in counts by: Amazon's operation name, Zoho's
+    ``(method, route)``. ``events`` counts things that are not calls (throttled answers,
+    token grants, faults fired, records written).
+    """
+
+    def __init__(self, *, keep_log: bool = False) -> None:
         self._lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
+        self._keep_log = keep_log
+        self.calls: Counter[Hashable] = Counter()
         self.by_status: Counter[int] = Counter()
-        self.throttled = 0
-        self.token_grants = 0
-        self.faults_fired = 0
+        self.events: Counter[str] = Counter()
+        self.log: list[dict] = []
 
-    def record(self, operation: str | None, status: int) -> None:
+    def record(self, key: Hashable | None, status: int, **facts: object) -> None:
         with self._lock:
-            if operation:
-                self.calls[operation] += 1
+            if key is not None:
+                self.calls[key] += 1
             self.by_status[status] += 1
+            if self._keep_log:
+                self.log.append({"status": status, **facts})
 
-    def add_throttled(self) -> None:
+    def add(self, event: str, amount: int = 1) -> None:
         with self._lock:
-            self.throttled += 1
-
-    def add_token_grant(self) -> None:
-        with self._lock:
-            self.token_grants += 1
-
-    def add_fault(self) -> None:
-        with self._lock:
-            self.faults_fired += 1
+            self.events[event] += amount
 
     @property
     def total(self) -> int:
@@ -43,17 +43,9 @@ class Stats:
         with self._lock:
             self.calls = Counter()
             self.by_status = Counter()
-            self.throttled = 0
-            self.token_grants = 0
-            self.faults_fired = 0
+            self.events = Counter()
+            self.log = []
 
-    def snapshot(self) -> dict:
+    def status_json(self) -> dict[str, int]:
         with self._lock:
-            return {
-                "calls": dict(self.calls),
-                "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-                "throttled": self.throttled,
-                "token_grants": self.token_grants,
-                "faults_fired": self.faults_fired,
-                "total": sum(self.by_status.values()),
-            }
+            return {str(k): v for k, v in sorted(self.by_status.items())}

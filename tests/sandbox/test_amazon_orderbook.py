@@ -12,7 +12,10 @@ import pytest
 import requests
 
 from sandbox.amazon.orderbook import ITEMS_PAGE_SIZE, STATUSES, OrderBook
-from sandbox.common import FaultInjector, LeakyBucket, SandboxClock, TokenBucket, serve_in_thread
+from sandbox.common.buckets import LeakyBucket, TokenBucket
+from sandbox.common.clock import SandboxClock
+from sandbox.common.faults import FaultInjector
+from sandbox.common.http import serve_in_thread
 
 END = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 US_JP = ["ATVPDKIKX0DER", "A1VC38T7YXB528"]
@@ -212,7 +215,7 @@ def test_serve_in_thread_is_loopback_only_and_keeps_alive():
             assert s.get(handle.url, timeout=5).text == "empty"
             chunked = s.post(handle.url, data=iter([b"ab", b"cd"]), timeout=5)
             assert chunked.text == "abcd"
-        assert len(handle.server.sandbox_connections) <= 1
+        assert handle.open_connections <= 1
     finally:
         handle.stop()
 
