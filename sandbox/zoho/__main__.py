@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> None:
         help="seed fields that force generated names such as ASIN_No1",
     )
     parser.add_argument("--quiet", action="store_true", help="no per-request access log")
+    parser.add_argument(
+        "--allow-any-host",
+        action="store_true",
+        help="allow a non-loopback --host (only inside a container of its own)",
+    )
     args = parser.parse_args(argv)
 
     base = args.accounts_port
@@ -42,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         args.host,
         ports={"com": (base, base + 1), "eu": (base + 2, base + 3)},
         access_log=not args.quiet,
+        allow_any_host=args.allow_any_host,
     )
     redirects = args.redirect_uri or ["http://127.0.0.1:8000/zoho/callback"]
     standin.register_client(args.client_id, args.client_secret, redirects)

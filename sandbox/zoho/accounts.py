@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import html
 import time
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
 from .oauth import OAuthError
+from .state import ZohoState
 from .util import api_error, drop_connection, json_response
-
-if TYPE_CHECKING:
-    from .standin import ZohoStandIn
 
 AUTH_PARAMS = (
     "scope",
@@ -46,14 +43,14 @@ def error_page(message: str, status: int = 400) -> Response:
 
 
 class AccountsApp:
-    def __init__(self, standin: ZohoStandIn, dc: str) -> None:
+    def __init__(self, standin: ZohoState, dc: str) -> None:
         self.standin = standin
         self.dc = dc
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         route, response = self.dispatch(request, environ)
-        self.standin.stats.record(request.method, route, response.status_code, dc=self.dc)
+        self.standin.stats.record_call(request.method, route, response.status_code, dc=self.dc)
         return response(environ, start_response)
 
     # ---- routing --------------------------------------------------------------------------
@@ -64,7 +61,7 @@ class AccountsApp:
             return "invalid_host", api_error(
                 400, "INVALID_HOST", "the host given is invalid; use the api_domain", {}
             )
-        fault = self.standin.faults.take(method, path, self.dc)
+        fault = self.standin.faults.take(method=method, path=path, dc=self.dc)
         if fault is not None:
             if fault.status == "slow":
                 time.sleep(fault.delay)

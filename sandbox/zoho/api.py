@@ -9,25 +9,17 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from . import schema
-from .query import (
-    CoqlParser,
-    QueryError,
-    coql_candidates,
-    coql_fields,
-    coql_predicate,
-    criteria_predicate,
-)
+from .control import control
+from .oauth import AccessToken
+from .query import QueryError, coql_rows, criteria_predicate, parse_coql
+from .state import ZohoState
 from .store import Module, Org, User, Writer, create_fields
 from .util import api_error, drop_connection, json_response
-
-if TYPE_CHECKING:
-    from .oauth import AccessToken
-    from .standin import ZohoStandIn
 
 BASE = "/crm/v8"
 MAX_RECORDS = 100
@@ -116,7 +108,7 @@ def write_cost(n: int) -> int:
 
 
 class ApiApp:
-    def __init__(self, standin: ZohoStandIn, dc: str) -> None:
+    def __init__(self, standin: ZohoState, dc: str) -> None:
         self.standin = standin
         self.dc = dc
         m = r"(?P<module>[A-Za-z][A-Za-z0-9_]*)"
@@ -148,12 +140,10 @@ class ApiApp:
     def __call__(self, environ, start_response):
         request = Request(environ)
         if request.path.startswith("/_sandbox"):
-            from .control import control
-
             response = control(self.standin, self.dc, request)
             return response(environ, start_response)
         route_name, org_id, records, response = self.handle(request, environ)
-        self.standin.stats.record(
+        self.standin.stats.record_call(
             request.method,
             route_name,
             response.status_code,
@@ -292,7 +282,7 @@ class ApiApp:
                         {},
                     ),
                 )
-            fault = self.standin.faults.take(request.method, request.path, self.dc)
+            fault = self.standin.faults.take(method=request.method, path=request.path, dc=self.dc)
             if fault is not None:
                 if fault.status == "slow":
                     time.sleep(fault.delay)
@@ -516,7 +506,7 @@ class ApiApp:
         token = args.get("page_token")
         if token:
             entry = org.page_tokens.get(token)
-            if entry is None or entry[2] <= org.clock.now() or entry[0] != module.api_name:
+            if entry is None or entry[2] <= org.clock.timestamp() or entry[0] != module.api_name:
                 raise bad(400, "INVALID_DATA", "invalid page_token", {"param_name": "page_token"})
             offset = entry[1]
         else:
@@ -564,7 +554,7 @@ class ApiApp:
         }
         if more:
             nxt = secrets.token_hex(20)
-            now = org.clock.now()
+            now = org.clock.timestamp()
             expiry = now + PAGE_TOKEN_TTL
             if len(org.page_tokens) > 10_000:
                 for key in [k for k, v in org.page_tokens.items() if v[2] <= now][:10_000]:
@@ -576,56 +566,26 @@ class ApiApp:
         return json_response({"data": data, "info": info})
 
     def search(self, call: Call, params: dict) -> Response:
-        args = call.request.args
         module, org = call.module, call.org
         page, per_page = self.page_params(call)
         if page * per_page > PAGE_LIMIT:
             raise bad(
                 400, "LIMIT_REACHED", "search results are limited to 2000 records", {"limit": 2000}
             )
-        preds: list[Callable[[dict], bool]] = []
-        if args.get("criteria"):
-            try:
-                preds.append(criteria_predicate(module, args["criteria"]))
-            except QueryError as exc:
-                raise bad(400, exc.code, exc.message, exc.details) from None
-        if args.get("email"):
-            email = args["email"].strip().lower()
-            names = [f.api_name for f in module.fields.values() if f.data_type == "email"]
-            preds.append(lambda r: any(str(r.get(n) or "").lower() == email for n in names))
-        if args.get("phone"):
-            phone = re.sub(r"\D", "", args["phone"])
-            names = [f.api_name for f in module.fields.values() if f.data_type == "phone"]
-            preds.append(
-                lambda r: (
-                    bool(phone)
-                    and any(phone in re.sub(r"\D", "", str(r.get(n) or "")) for n in names)
-                )
-            )
-        if args.get("word"):
-            word = args["word"].lower()
-            names = [
-                f.api_name
-                for f in module.fields.values()
-                if f.data_type in ("text", "email", "textarea", "phone")
-            ]
-            preds.append(lambda r: any(word in str(r.get(n) or "").lower() for n in names))
-        if not preds:
+        criteria = call.request.args.get("criteria")
+        if not criteria:
             raise bad(
                 400,
                 "REQUIRED_PARAM_MISSING",
                 "One of the expected parameter is missing",
                 {"param_name": "criteria"},
             )
+        try:
+            predicate = criteria_predicate(module, criteria)
+        except QueryError as exc:
+            raise bad(400, exc.code, exc.message, exc.details) from None
         fields = self.fields_param(call, required=False)
-        lag = self.standin.search_lag_seconds
-        visible_before = org.clock.now() - lag
-        matched = []
-        for rid, rec in module.records.items():
-            if lag and module.creation_time.get(rid, 0) > visible_before:
-                continue
-            if all(p(rec) for p in preds):
-                matched.append(rec)
+        matched = [rec for rec in module.records.values() if predicate(rec)]
         start = (page - 1) * per_page
         window = matched[start : start + per_page]
         if not window:
@@ -641,8 +601,8 @@ class ApiApp:
 
     def coql(self, call: Call, params: dict) -> Response:
         body = call.body
-        query = body.get("select_query") if isinstance(body, dict) else None
-        if not isinstance(query, str) or not query.strip():
+        text = body.get("select_query") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
             raise bad(
                 400,
                 "REQUIRED_PARAM_MISSING",
@@ -650,60 +610,42 @@ class ApiApp:
                 {"param_name": "select_query"},
             )
         try:
-            parsed = CoqlParser(query).parse()
+            query = parse_coql(text)
         except QueryError as exc:
             raise bad(400, exc.code, exc.message, exc.details) from None
-        org = call.org
-        module = org.module(parsed.module)
+        module = call.org.module(query.module)
         if module is None:
             raise bad(
                 400,
                 "INVALID_QUERY",
                 "invalid query formed",
-                {"reason": "invalid module", "module": parsed.module},
+                {"reason": "invalid module", "module": query.module},
             )
         if not scope_ok(call.token.scopes, ("modules", "read"), module.api_name):
             raise bad(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
-        for name in parsed.fields + coql_fields(parsed.where) + [n for n, _ in parsed.order_by]:
-            base = name.split(".")[0]
-            if base != "id" and base not in module.fields:
+        for name in query.fields + [f for f, _ in query.where]:
+            if name != "id" and name.split(".")[0] not in module.fields:
                 raise bad(
                     400,
                     "INVALID_QUERY",
                     "invalid query formed",
                     {"column_name": name, "reason": "invalid column"},
                 )
-        predicate = coql_predicate(parsed.where) if parsed.where is not None else (lambda r: True)
-        candidates = coql_candidates(module, parsed.where)
-        pool = (
-            (module.records[i] for i in candidates if i in module.records)
-            if candidates is not None
-            else iter(module.records.values())
-        )
-        matched = [r for r in pool if predicate(r)]
-        for name, desc in reversed(parsed.order_by):
-            matched.sort(
-                key=lambda r, n=name: (r.get(n) is None, str(r.get(n) or "")), reverse=desc
-            )
-        window = matched[parsed.offset : parsed.offset + parsed.limit]
+        matched = coql_rows(module, query)
+        window = matched[query.offset : query.offset + query.limit]
         if not window:
             return json_response(None, 204)
         data = []
         for rec in window:
-            row: dict[str, Any] = {}
-            for name in parsed.fields:
-                if "." in name:
-                    head, _, tail = name.partition(".")
-                    inner = rec.get(head)
-                    row[name] = inner.get(tail) if isinstance(inner, dict) else None
-                    continue
+            row = {}
+            for name in query.fields:
                 value = rec.get(name)
-                if isinstance(value, dict) and "id" in value:
-                    value = {"id": value["id"]}
-                row[name] = value
+                row[name] = (
+                    {"id": value["id"]} if isinstance(value, dict) and "id" in value else value
+                )
             row["id"] = rec["id"]
             data.append(row)
-        more = len(matched) > parsed.offset + parsed.limit
+        more = len(matched) > query.offset + query.limit
         return json_response({"data": data, "info": {"count": len(data), "more_records": more}})
 
     # ---- metadata -------------------------------------------------------------------------

@@ -5,14 +5,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
+from .state import ZohoState
 from .util import is_loopback, json_response
-
-if TYPE_CHECKING:
-    from .standin import ZohoStandIn
 
 VIEW_MODULES = ("Products", "Contacts", "Sales_Orders")
 
@@ -21,7 +18,7 @@ def _err(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
 
 
-def control(standin: ZohoStandIn, dc: str, request: Request) -> Response:
+def control(standin: ZohoState, dc: str, request: Request) -> Response:
     if not is_loopback(request):
         return _err(403, "the sandbox control API is loopback only")
     path = request.path.rstrip("/") or "/"
@@ -52,7 +49,7 @@ def control(standin: ZohoStandIn, dc: str, request: Request) -> Response:
         return json_response({"status": "reset"})
     if path == "/_sandbox/faults":
         if method == "GET":
-            return json_response({"faults": standin.faults.pending()})
+            return json_response({"faults": [f.as_json() for f in standin.faults.pending()]})
         if method == "DELETE":
             standin.faults.clear()
             return json_response({"faults": []})
@@ -71,14 +68,14 @@ def control(standin: ZohoStandIn, dc: str, request: Request) -> Response:
                     )
             except (ValueError, TypeError, AttributeError) as exc:
                 return _err(400, f"bad fault: {exc}")
-            return json_response({"faults": standin.faults.pending()}, 201)
+            return json_response({"faults": [f.as_json() for f in standin.faults.pending()]}, 201)
     if path == "/_sandbox/clock" and method == "POST":
         try:
             body = json.loads(request.get_data() or b"{}")
             standin.clock.advance(float(body.get("advance", 0)))
         except (ValueError, TypeError, AttributeError) as exc:
             return _err(400, f"bad clock request: {exc}")
-        return json_response({"now": standin.clock.now()})
+        return json_response({"now": standin.clock.timestamp()})
     return _err(404, "unknown sandbox endpoint")
 
 
@@ -95,7 +92,7 @@ def _cell(value) -> str:
     return html.escape(str(value))
 
 
-def record_view(standin: ZohoStandIn, dc: str, request: Request) -> Response:
+def record_view(standin: ZohoState, dc: str, request: Request) -> Response:
     orgs = standin.all_orgs()
     chosen = request.args.get("org")
     org = next((o for o in orgs if o.org_id == chosen), None)

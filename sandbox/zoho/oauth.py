@@ -12,7 +12,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from .util import Clock, token
+from sandbox.common.clock import SandboxClock
+
+from .util import token
 
 CODE_TTL = 180.0
 WINDOW = 600.0
@@ -84,7 +86,7 @@ THROTTLED = {
 class OAuthState:
     def __init__(
         self,
-        clock: Clock,
+        clock: SandboxClock,
         *,
         token_ttl_seconds: int,
         refresh_limit_per_10_min: int,
@@ -128,7 +130,7 @@ class OAuthState:
         access_type: str,
     ) -> str | None:
         """A new grant code, or None when the client/user made too many in 10 minutes."""
-        now = self.clock.now()
+        now = self.clock.timestamp()
         with self.lock:
             if self.code_limit is not None:
                 times = self.code_times.setdefault((client_id, user_id), deque())
@@ -175,7 +177,7 @@ class OAuthState:
             org_id=org_id,
             user_id=user_id,
             scopes=scopes,
-            expires_at=self.clock.now() + self.ttl,
+            expires_at=self.clock.timestamp() + self.ttl,
             refresh=rt.token if rt else None,
         )
         self.access[at.token] = at
@@ -193,7 +195,7 @@ class OAuthState:
         code: str | None,
         redirect_uri: str | None,
     ) -> dict:
-        now = self.clock.now()
+        now = self.clock.timestamp()
         with self.lock:
             client = self._client_check(dc, client_id, secret)
             grant = self.grants.get(code or "")
@@ -245,7 +247,7 @@ class OAuthState:
     def refresh_access(
         self, dc: str, client_id: str | None, secret: str | None, refresh_token: str | None
     ) -> dict:
-        now = self.clock.now()
+        now = self.clock.timestamp()
         with self.lock:
             client = self._client_check(dc, client_id, secret)
             rt = self.refresh.get(refresh_token or "")
@@ -301,6 +303,6 @@ class OAuthState:
             at = self.access.get(tok)
             if at is None or at.dc != dc:
                 return None
-            if at.expires_at <= self.clock.now():
+            if at.expires_at <= self.clock.timestamp():
                 return None
             return at

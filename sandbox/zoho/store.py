@@ -17,8 +17,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.common.clock import SandboxClock
+
 from . import schema
-from .util import Clock, IdSource, zone
+from .util import IdSource, zone
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -139,7 +141,6 @@ class Module:
         if self.system_dup:
             self.index[self.system_dup] = {}
         self.so_counter = itertools.count(1)
-        self.creation_time: dict[str, float] = {}  # record id -> clock time (search lag)
 
     # ---- metadata -------------------------------------------------------------------------
     def unique_fields(self) -> list[Field]:
@@ -201,7 +202,7 @@ class Org:
         edition: str,
         company_name: str,
         time_zone: str,
-        clock: Clock,
+        clock: SandboxClock,
         legacy_field_names: bool = False,
         currency: str = "USD",
     ) -> None:
@@ -684,7 +685,6 @@ class Writer:
             new["Modified_By"] = self.user.ref()
             self._derive(new)
             mod.records[record_id] = new
-            mod.creation_time[record_id] = self.org.clock.now()
             mod._index_add(new)
             action, stored = "insert", new
         else:
@@ -757,7 +757,6 @@ class Writer:
                 continue
             self.module._index_remove(rec)
             del self.module.records[rid]
-            self.module.creation_time.pop(rid, None)
             results.append(
                 {
                     "code": "SUCCESS",
