@@ -9,13 +9,7 @@ from amazon_ext.models import AmazonCredentials
 class AmazonCredentialsAdminForm(forms.ModelForm):
     """Secret fields are write-only: blank keeps the stored value."""
 
-    secret_fields = [
-        "access_key",
-        "secret_key",
-        "mws_auth_token",
-        "lwa_client_secret",
-        "lwa_refresh_token",
-    ]
+    # One input per AmazonCredentials.SECRET_FIELDS.
     access_key = forms.CharField(required=False, widget=forms.PasswordInput)
     secret_key = forms.CharField(required=False, widget=forms.PasswordInput)
     mws_auth_token = forms.CharField(required=False, widget=forms.PasswordInput)
@@ -28,7 +22,7 @@ class AmazonCredentialsAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in self.secret_fields:
+        for name in AmazonCredentials.SECRET_FIELDS:
             current = getattr(self.instance, name, "") if self.instance.pk else ""
             self.fields[
                 name
@@ -39,7 +33,7 @@ class AmazonCredentialsAdminForm(forms.ModelForm):
 
     def save(self, commit: bool = True):
         instance = super().save(commit=False)
-        for name in self.secret_fields:
+        for name in AmazonCredentials.SECRET_FIELDS:
             value = (self.cleaned_data.get(name) or "").strip()
             if value:
                 setattr(instance, name, value)

@@ -22,6 +22,16 @@ class AmazonCredentials(models.Model):
     on every Seller Central page, and the sync keys on them.
     """
 
+    # The encrypted fields: write-only in every form and the admin (a blank input keeps the
+    # stored value), shown only masked.
+    SECRET_FIELDS = (
+        "access_key",
+        "secret_key",
+        "mws_auth_token",
+        "lwa_client_secret",
+        "lwa_refresh_token",
+    )
+
     tenant = models.OneToOneField(
         Tenant,
         on_delete=models.CASCADE,

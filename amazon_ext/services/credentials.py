@@ -11,14 +11,6 @@ from amazon_ext.models import AmazonCredentials
 from amazon_ext.validation import CredentialsInput, CredentialsInvalidError, clean_credentials
 from tenants.models import Tenant
 
-SECRET_FIELDS = (
-    "access_key",
-    "secret_key",
-    "mws_auth_token",
-    "lwa_client_secret",
-    "lwa_refresh_token",
-)
-
 # Called with the would-be credentials before anything is saved; raises CredentialsInvalidError
 # (e.g. after asking Amazon with ListMarketplaceParticipations).
 Verifier = Callable[[AmazonCredentials], None]
@@ -47,7 +39,7 @@ def credentials_save(
     credentials.seller_id = cleaned.seller_id
     credentials.marketplace_ids = cleaned.marketplace_ids
     credentials.lwa_client_id = cleaned.lwa_client_id
-    for name in SECRET_FIELDS:
+    for name in AmazonCredentials.SECRET_FIELDS:
         value = getattr(cleaned, name)
         if value is not None:
             setattr(credentials, name, value)

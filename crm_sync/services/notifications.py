@@ -30,13 +30,7 @@ def _tenant_secrets(tenant: Tenant) -> list[str]:
     values = []
     creds = AmazonCredentials.objects.filter(tenant=tenant).first()
     if creds is not None:
-        for name in (
-            "access_key",
-            "secret_key",
-            "mws_auth_token",
-            "lwa_client_secret",
-            "lwa_refresh_token",
-        ):
+        for name in AmazonCredentials.SECRET_FIELDS:
             secret = getattr(creds, name)
             try:
                 if secret:

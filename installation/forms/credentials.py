@@ -48,13 +48,6 @@ FIELD_ORDER = [
     "marketplace_id_2",
     "marketplace_id_3",
 ]
-SECRET_FIELD_NAMES = (
-    "access_key",
-    "secret_key",
-    "mws_auth_token",
-    "lwa_client_secret",
-    "lwa_refresh_token",
-)
 KIND_CHOICES = [
     (ConnectionKind.MWS.value, "Amazon MWS"),
     (ConnectionKind.SPAPI.value, "Selling Partner API"),
@@ -125,7 +118,7 @@ class CredentialsForm(forms.Form):
             self.fields["kind"].initial = credentials.kind
         self.authorize_available = authorize_with_amazon_available()
         self.stored_hints: dict[str, str] = {}
-        for name in SECRET_FIELD_NAMES:
+        for name in AmazonCredentials.SECRET_FIELDS:
             stored = getattr(credentials, name, "") if credentials is not None else ""
             if isinstance(stored, Secret) and stored:
                 self.stored_hints[name] = stored.masked
