@@ -3,6 +3,10 @@
 Zoho counts concurrent calls per org per OAuth app (Free 5 … Ultimate 25) and answers 429
 beyond it, so every worker process must share one cap: a Redis semaphore when REDIS_URL is set,
 else an in-process one (enough for the embedded single-process default).
+
+Waiting too long for a slot raises ``ZohoConcurrencyTimeoutError``: a retryable Zoho error,
+like the 429 Zoho would have answered, so a run that meets it is retried from its checkpoint
+instead of ending as an internal error.
 """
 
 from __future__ import annotations
@@ -15,12 +19,10 @@ from collections.abc import Iterator
 
 from django.conf import settings
 
+from crm_sync.zoho.errors import ZohoConcurrencyTimeoutError
+
 SLOT_LEASE_SECONDS = 120  # a crashed holder's slot frees itself after this
 ACQUIRE_TIMEOUT_SECONDS = 300
-
-
-class ConcurrencyTimeoutError(TimeoutError):
-    """No slot freed up in time: other workers kept every slot busy."""
 
 
 _local: dict[tuple[int, int], threading.BoundedSemaphore] = {}
@@ -32,7 +34,7 @@ def _local_slot(tenant_id: int, limit: int, timeout: float) -> Iterator[None]:
     with _local_guard:
         sem = _local.setdefault((tenant_id, limit), threading.BoundedSemaphore(limit))
     if not sem.acquire(timeout=timeout):
-        raise ConcurrencyTimeoutError(f"no Zoho call slot for tenant {tenant_id} in {timeout}s")
+        raise ZohoConcurrencyTimeoutError(tenant_id, timeout)
     try:
         yield
     finally:
@@ -72,7 +74,7 @@ def _redis_slot(url: str, tenant_id: int, limit: int, timeout: float) -> Iterato
     pause = 0.01
     while not client.eval(_ACQUIRE, 1, key, time.time(), limit, member, SLOT_LEASE_SECONDS):
         if time.monotonic() >= deadline:
-            raise ConcurrencyTimeoutError(f"no Zoho call slot for tenant {tenant_id} in {timeout}s")
+            raise ZohoConcurrencyTimeoutError(tenant_id, timeout)
         time.sleep(pause)
         pause = min(pause * 2, 0.25)
     try:
@@ -87,8 +89,9 @@ def call_slot(
     limit: int | None = None,
     redis_url: str | None = None,
     timeout: float = ACQUIRE_TIMEOUT_SECONDS,
-):
-    """Context manager holding one of the tenant's ``limit`` Zoho call slots."""
+) -> contextlib.AbstractContextManager[None]:
+    """Context manager holding one of the tenant's ``limit`` Zoho call slots; raises
+    ``ZohoConcurrencyTimeoutError`` if none frees up within ``timeout`` seconds."""
     limit = max(1, int(limit or settings.ZOHO_MAX_CONCURRENCY))
     url = settings.REDIS_URL if redis_url is None else redis_url
     if url:
