@@ -15,7 +15,7 @@ from amazon_ext.amazon.errors import (
     AmazonRequestError,
     AmazonThrottledError,
 )
-from amazon_ext.amazon.mws.parsing import MwsErrorBody
+from amazon_ext.amazon.mws.xmldoc import MwsErrorBody
 
 
 def error_for(

@@ -1,44 +1,55 @@
-"""MWS XML responses → the shared types in amazon_ext.amazon.types.
+"""MWS Orders answers → the shared types in amazon_ext.amazon.types.
 
-Untrusted XML goes through defusedxml with DTDs forbidden (so no entity expansion, no external
-references). Lookups are namespace-aware: every element is looked up in the namespace of the
-document element (Orders answers in ``https://mws.amazonservices.com/Orders/2013-09-01``,
-Sellers in ``…/Sellers/2011-07-01``); an element in another namespace is not ours.
+Element names follow ../shared/specs/amazon-apis.md §1 and §3 (MWS Orders_Datatypes,
+DG_ResponseFormat). The document, its API version and the lookups are
+amazon_ext.amazon.mws.xmldoc's; the values (money, dates, counts, flags, addresses) are
+amazon_ext.amazon.values', shared with the SP-API parser so both read Amazon's numbers and dates
+by the same strict rules. A page that cannot be trusted raises :class:`AmazonResponseError`
+carrying the RequestId, so the caller writes nothing from it.
 
-A page that cannot be trusted — not XML, the wrong document, a required element missing or
-unreadable — raises :class:`AmazonResponseError` carrying the RequestId, so the caller writes
-nothing from it. Element names follow ../shared/specs/amazon-apis.md §1 and §3 (MWS
-Orders_Datatypes, DG_ResponseFormat); Sellers element names follow the MWS Sellers API
-reference (ListMarketplaceParticipations).
+Service status and Sellers answers are in amazon_ext.amazon.mws.status (re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import TypeVar
-from urllib.parse import unquote
-from xml.etree.ElementTree import Element, ParseError
+from datetime import datetime
+from xml.etree.ElementTree import Element
 
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
-
-from amazon_ext.amazon.errors import AmazonResponseError
+from amazon_ext.amazon import values
+from amazon_ext.amazon.mws.status import (
+    ParticipationsPage,
+    ServiceStatus,
+    parse_participations,
+    parse_service_status,
+)
+from amazon_ext.amazon.mws.xmldoc import (
+    ORDERS_LEGACY_NS,
+    ORDERS_NS,
+    Doc,
+    MwsErrorBody,
+    open_document,
+    parse_error,
+    parse_xml,
+)
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem, OrderPage
 
-T = TypeVar("T")
+__all__ = [
+    "MwsErrorBody",
+    "OrderItemsPage",
+    "ParticipationsPage",
+    "ServiceStatus",
+    "parse_datetime",
+    "parse_error",
+    "parse_order_items",
+    "parse_orders",
+    "parse_participations",
+    "parse_service_status",
+    "parse_xml",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class MwsErrorBody:
-    """The parts of an ``ErrorResponse`` the client acts on; empty strings when absent."""
-
-    type: str
-    code: str
-    message: str
-    request_id: str | None
+_ORDERS_NAMESPACES = (ORDERS_NS,)
+_ITEMS_NAMESPACES = (ORDERS_NS, ORDERS_LEGACY_NS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,180 +62,53 @@ class OrderItemsPage:
     request_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceStatus:
-    """GetServiceStatus: GREEN, GREEN_I, YELLOW or RED, with Amazon's message texts."""
-
-    status: str
-    timestamp: datetime | None
-    messages: tuple[str, ...]
-    request_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipationsPage:
-    """ListMarketplaceParticipations: the marketplaces this seller takes part in."""
-
-    marketplace_ids: tuple[str, ...]
-    suspended_marketplace_ids: tuple[str, ...]
-    next_token: str | None
-    request_id: str | None
-
-
-class _Doc:
-    """The parsed document plus what an error message needs (RequestId, where we are)."""
-
-    __slots__ = ("ns", "request_id", "root", "what")
-
-    def __init__(self, root: Element, request_id: str | None, what: str) -> None:
-        self.root = root
-        self.ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-        self.request_id = request_id
-        self.what = what
-
-    def fail(self, detail: str) -> AmazonResponseError:
-        return AmazonResponseError(
-            f"Amazon sent a {self.what} response we cannot read: {detail}. "
-            "Nothing from it was saved.",
-            code="MalformedResponse",
-            request_id=self.request_id,
-        )
-
-    def child(self, parent: Element, name: str) -> Element | None:
-        return parent.find(self.ns + name)
-
-    def children(self, parent: Element, name: str) -> list[Element]:
-        return parent.findall(self.ns + name)
-
-    def text(self, parent: Element, name: str) -> str | None:
-        el = parent.find(self.ns + name)
-        if el is None or el.text is None:
-            return None
-        value = el.text.strip()
-        return value or None
-
-    def required(self, parent: Element, name: str, where: str) -> str:
-        value = self.text(parent, name)
-        if value is None:
-            raise self.fail(f"{where} has no {name}")
-        return value
-
-    def convert(self, value: str | None, convert: Callable[[str], T], name: str) -> T | None:
-        if value is None:
-            return None
-        try:
-            return convert(value)
-        except (ValueError, ArithmeticError):
-            raise self.fail(f"{name} {value[:40]!r} is not valid") from None
-
-
-def parse_xml(body: bytes, *, request_id: str | None, what: str) -> Element:
-    """Parse untrusted XML safely; anything unreadable becomes AmazonResponseError."""
-    try:
-        return SafeET.fromstring(body, forbid_dtd=True)
-    except (ParseError, DefusedXmlException) as exc:
-        raise AmazonResponseError(
-            f"Amazon sent a {what} response that is not well-formed XML ({type(exc).__name__}). "
-            "Nothing from it was saved.",
-            code="MalformedResponse",
-            request_id=request_id,
-        ) from None
-
-
-def _open(body: bytes, *, root: str, request_id: str | None) -> _Doc:
-    what = root.removesuffix("Response")
-    element = parse_xml(body, request_id=request_id, what=what)
-    doc = _Doc(element, request_id, what)
-    if element.tag != doc.ns + root:
-        raise doc.fail(f"expected <{root}>, got <{_local(element.tag)}>")
-    if doc.request_id is None:
-        meta = doc.child(element, "ResponseMetadata")
-        if meta is not None:
-            doc.request_id = doc.text(meta, "RequestId") or doc.text(meta, "RequestID")
-    return doc
-
-
-def _result(doc: _Doc, name: str) -> Element:
-    result = doc.child(doc.root, name)
-    if result is None:
-        raise doc.fail(f"no <{name}>")
-    return result
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-# ---- value converters --------------------------------------------------------------------
-
-
 def parse_datetime(value: str) -> datetime:
-    """ISO 8601 → aware UTC. Accepts ``Z`` or an offset, fractional seconds, and the
-    percent-encoded colons of Amazon's own doc samples; a value without offset is UTC."""
-    if "%" in value:
-        value = unquote(value)
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    """MWS dates (ISO 8601, percent-encoded colons allowed) → aware UTC; see
+    :func:`amazon_ext.amazon.values.parse_datetime`."""
+    return values.parse_datetime(value, name="date")
 
 
-def _bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered not in ("true", "false"):
-        raise ValueError(value)
-    return lowered == "true"
-
-
-def _decimal(value: str) -> Decimal:
-    amount = Decimal(value)
-    if not amount.is_finite():
-        raise InvalidOperation(value)
-    return amount
-
-
-def _money(doc: _Doc, parent: Element, name: str) -> Money | None:
+def _money(doc: Doc, parent: Element, name: str) -> Money | None:
     el = doc.child(parent, name)
     if el is None:
         return None
     currency = doc.required(el, "CurrencyCode", name)
-    amount = doc.convert(doc.required(el, "Amount", name), _decimal, f"{name}/Amount")
-    if len(currency) != 3 or not currency.isalpha():
-        raise doc.fail(f"{name}/CurrencyCode {currency[:10]!r} is not an ISO 4217 code")
-    return Money(amount, currency.upper())
+    amount = doc.required(el, "Amount", name)
+    try:
+        return values.parse_money(amount, currency, name=name)
+    except values.UnreadableValueError as exc:
+        raise doc.fail(str(exc)) from None
 
 
-def _address(doc: _Doc, parent: Element) -> Address | None:
+def _address(doc: Doc, parent: Element) -> Address | None:
     el = doc.child(parent, "ShippingAddress")
     if el is None:
         return None
-    return Address(
-        name=doc.text(el, "Name"),
-        line1=doc.text(el, "AddressLine1"),
-        line2=doc.text(el, "AddressLine2"),
-        line3=doc.text(el, "AddressLine3"),
-        city=doc.text(el, "City"),
-        state_or_region=doc.text(el, "StateOrRegion"),
-        postal_code=doc.text(el, "PostalCode"),
-        country_code=doc.text(el, "CountryCode"),
-        phone=doc.text(el, "Phone"),
-    )
+    return values.parse_address(lambda name: doc.text(el, name))
+
+
+def _flag(doc: Doc, parent: Element, name: str) -> bool:
+    return bool(doc.convert(doc.text(parent, name), values.parse_flag, name))
+
+
+def _date(doc: Doc, parent: Element, name: str, where: str) -> datetime:
+    value = doc.required(parent, name, where)
+    try:
+        return values.parse_datetime(value, name=name)
+    except values.UnreadableValueError as exc:
+        raise doc.fail(str(exc)) from None
 
 
 # ---- orders ------------------------------------------------------------------------------
 
 
-def _order(doc: _Doc, el: Element) -> Order:
+def _order(doc: Doc, el: Element) -> Order:
     order_id = doc.required(el, "AmazonOrderId", "an Order")
-    where = f"order {order_id}"
+    where = f"order {values.clip(order_id, 60)}"
     return Order(
         amazon_order_id=order_id,
-        purchase_date=doc.convert(
-            doc.required(el, "PurchaseDate", where), parse_datetime, "PurchaseDate"
-        ),
-        last_update_date=doc.convert(
-            doc.required(el, "LastUpdateDate", where), parse_datetime, "LastUpdateDate"
-        ),
+        purchase_date=_date(doc, el, "PurchaseDate", where),
+        last_update_date=_date(doc, el, "LastUpdateDate", where),
         order_status=doc.required(el, "OrderStatus", where),
         marketplace_id=doc.text(el, "MarketplaceId"),
         fulfillment_channel=doc.text(el, "FulfillmentChannel"),
@@ -236,16 +120,14 @@ def _order(doc: _Doc, el: Element) -> Order:
         buyer_name=doc.text(el, "BuyerName"),
         shipping_address=_address(doc, el),
         number_of_items_shipped=doc.convert(
-            doc.text(el, "NumberOfItemsShipped"), int, "NumberOfItemsShipped"
+            doc.text(el, "NumberOfItemsShipped"), values.parse_count, "NumberOfItemsShipped"
         ),
         number_of_items_unshipped=doc.convert(
-            doc.text(el, "NumberOfItemsUnshipped"), int, "NumberOfItemsUnshipped"
+            doc.text(el, "NumberOfItemsUnshipped"), values.parse_count, "NumberOfItemsUnshipped"
         ),
         payment_method=doc.text(el, "PaymentMethod"),
-        is_prime=bool(doc.convert(doc.text(el, "IsPrime"), _bool, "IsPrime")),
-        is_business_order=bool(
-            doc.convert(doc.text(el, "IsBusinessOrder"), _bool, "IsBusinessOrder")
-        ),
+        is_prime=_flag(doc, el, "IsPrime"),
+        is_business_order=_flag(doc, el, "IsBusinessOrder"),
     )
 
 
@@ -254,8 +136,10 @@ def parse_orders(body: bytes, *, action: str, request_id: str | None = None) -> 
 
     ``window_end`` is the echoed CreatedBefore / LastUpdatedBefore (None for GetOrder).
     """
-    doc = _open(body, root=f"{action}Response", request_id=request_id)
-    result = _result(doc, f"{action}Result")
+    doc = open_document(
+        body, root=f"{action}Response", namespaces=_ORDERS_NAMESPACES, request_id=request_id
+    )
+    result = doc.result(f"{action}Result")
     orders_el = doc.child(result, "Orders")
     orders = (
         ()
@@ -266,7 +150,7 @@ def parse_orders(body: bytes, *, action: str, request_id: str | None = None) -> 
     return OrderPage(
         orders=orders,
         next_token=doc.text(result, "NextToken"),
-        window_end=doc.convert(before, parse_datetime, "CreatedBefore/LastUpdatedBefore"),
+        window_end=doc.convert(before, values.parse_datetime, "CreatedBefore/LastUpdatedBefore"),
         request_id=doc.request_id,
     )
 
@@ -274,18 +158,21 @@ def parse_orders(body: bytes, *, action: str, request_id: str | None = None) -> 
 # ---- order items -------------------------------------------------------------------------
 
 
-def _item(doc: _Doc, el: Element, order_id: str) -> OrderItem:
-    item_id = doc.required(el, "OrderItemId", f"an OrderItem of order {order_id}")
-    where = f"order item {item_id}"
+def _item(doc: Doc, el: Element, order_id: str) -> OrderItem:
+    item_id = doc.required(el, "OrderItemId", f"an OrderItem of order {values.clip(order_id, 60)}")
+    where = f"order item {values.clip(item_id, 60)}"
     return OrderItem(
         order_item_id=item_id,
         asin=doc.required(el, "ASIN", where),
         quantity_ordered=doc.convert(
-            doc.required(el, "QuantityOrdered", where), int, "QuantityOrdered"
+            doc.required(el, "QuantityOrdered", where), values.parse_count, "QuantityOrdered"
         ),
         seller_sku=doc.text(el, "SellerSKU"),
         title=doc.text(el, "Title"),
-        quantity_shipped=doc.convert(doc.text(el, "QuantityShipped"), int, "QuantityShipped") or 0,
+        quantity_shipped=doc.convert(
+            doc.text(el, "QuantityShipped"), values.parse_count, "QuantityShipped"
+        )
+        or 0,
         item_price=_money(doc, el, "ItemPrice"),
         item_tax=_money(doc, el, "ItemTax"),
         shipping_price=_money(doc, el, "ShippingPrice"),
@@ -294,14 +181,16 @@ def _item(doc: _Doc, el: Element, order_id: str) -> OrderItem:
         promotion_discount=_money(doc, el, "PromotionDiscount"),
         gift_wrap_price=_money(doc, el, "GiftWrapPrice"),
         gift_wrap_tax=_money(doc, el, "GiftWrapTax"),
-        is_gift=bool(doc.convert(doc.text(el, "IsGift"), _bool, "IsGift")),
+        is_gift=_flag(doc, el, "IsGift"),
     )
 
 
 def parse_order_items(body: bytes, *, action: str, request_id: str | None = None) -> OrderItemsPage:
     """ListOrderItems or ListOrderItemsByNextToken → one :class:`OrderItemsPage`."""
-    doc = _open(body, root=f"{action}Response", request_id=request_id)
-    result = _result(doc, f"{action}Result")
+    doc = open_document(
+        body, root=f"{action}Response", namespaces=_ITEMS_NAMESPACES, request_id=request_id
+    )
+    result = doc.result(f"{action}Result")
     order_id = doc.required(result, "AmazonOrderId", f"<{action}Result>")
     items_el = doc.child(result, "OrderItems")
     items = (
@@ -314,74 +203,4 @@ def parse_order_items(body: bytes, *, action: str, request_id: str | None = None
         items=items,
         next_token=doc.text(result, "NextToken"),
         request_id=doc.request_id,
-    )
-
-
-# ---- service status and sellers ----------------------------------------------------------
-
-
-def parse_service_status(body: bytes, *, request_id: str | None = None) -> ServiceStatus:
-    doc = _open(body, root="GetServiceStatusResponse", request_id=request_id)
-    result = _result(doc, "GetServiceStatusResult")
-    messages_el = doc.child(result, "Messages")
-    messages = ()
-    if messages_el is not None:
-        messages = tuple(
-            text
-            for el in doc.children(messages_el, "Message")
-            if (text := doc.text(el, "Text")) is not None
-        )
-    return ServiceStatus(
-        status=doc.required(result, "Status", "GetServiceStatusResult"),
-        timestamp=doc.convert(doc.text(result, "Timestamp"), parse_datetime, "Timestamp"),
-        messages=messages,
-        request_id=doc.request_id,
-    )
-
-
-def parse_participations(
-    body: bytes, *, action: str, request_id: str | None = None
-) -> ParticipationsPage:
-    """ListMarketplaceParticipations(ByNextToken) → the seller's marketplace ids."""
-    doc = _open(body, root=f"{action}Response", request_id=request_id)
-    result = _result(doc, f"{action}Result")
-    ids: list[str] = []
-    suspended: list[str] = []
-    participations = doc.child(result, "ListParticipations")
-    if participations is not None:
-        for el in doc.children(participations, "Participation"):
-            marketplace_id = doc.required(el, "MarketplaceId", "a Participation")
-            ids.append(marketplace_id)
-            if (doc.text(el, "HasSellerSuspendedListings") or "").lower() == "yes":
-                suspended.append(marketplace_id)
-    return ParticipationsPage(
-        marketplace_ids=tuple(ids),
-        suspended_marketplace_ids=tuple(suspended),
-        next_token=doc.text(result, "NextToken"),
-        request_id=doc.request_id,
-    )
-
-
-# ---- errors ------------------------------------------------------------------------------
-
-
-def parse_error(body: bytes, *, request_id: str | None = None) -> MwsErrorBody:
-    """Read an ``ErrorResponse`` (RequestId or RequestID, any namespace); never raises.
-
-    Error bodies come from several front ends, so elements are matched by local name.
-    """
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
-    except (ParseError, DefusedXmlException):
-        return MwsErrorBody(type="", code="", message="", request_id=request_id)
-    found: dict[str, str] = {}
-    for el in root.iter():
-        name = _local(el.tag)
-        if name in ("Type", "Code", "Message", "RequestId", "RequestID") and name not in found:
-            found[name] = (el.text or "").strip()
-    return MwsErrorBody(
-        type=found.get("Type", ""),
-        code=found.get("Code", ""),
-        message=found.get("Message", ""),
-        request_id=request_id or found.get("RequestId") or found.get("RequestID") or None,
     )

@@ -13,13 +13,16 @@ written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
+from amazon_ext.amazon import values
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem, OrderPage
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,8 @@ class SpErrorBody:
 
 
 class _Reader:
-    """Typed lookups that fail with a message naming where the bad value was."""
+    """Typed lookups that fail with a message naming where the bad value was; the values
+    themselves are read by amazon_ext.amazon.values (the rules MWS uses too)."""
 
     def __init__(self, request_id: str | None, what: str) -> None:
         self.request_id = request_id
@@ -76,16 +80,21 @@ class _Reader:
             raise self.fail(f"{key} missing in {where}")
         return value
 
+    def _read(self, read: Callable[..., T], text: str, key: str) -> T:
+        try:
+            return read(text, name=key)
+        except values.UnreadableValueError as exc:
+            raise self.fail(str(exc)) from None
+
     def integer(self, parent: dict, key: str) -> int | None:
         value = parent.get(key)
         if value is None or value == "":
             return None
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            return int(value)
-        except (TypeError, ValueError):
-            raise self.fail(f"{key} {str(value)[:20]!r} is not a whole number") from None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise self.fail(f"{key} {values.quote(value, 40)} is not a whole number")
+        return self._read(values.parse_count, str(value), key)
 
     def flag(self, parent: dict, key: str) -> bool:
         """JSON booleans, and the strings "true"/"false" (``IsGift`` is a string)."""
@@ -94,50 +103,38 @@ class _Reader:
             return False
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise self.fail(f"{key} {str(value)[:20]!r} is not true or false")
+        if not isinstance(value, str):
+            raise self.fail(f"{key} {values.quote(value, 40)} is not true or false")
+        return self._read(values.parse_flag, value, key)
 
     def when(self, parent: dict, key: str, where: str, *, required: bool) -> datetime | None:
         value = self.required(parent, key, where) if required else self.text(parent, key)
         if value is None:
             return None
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            raise self.fail(f"{key} {value[:40]!r} is not a date") from None
+        return self._read(parse_datetime, value, key)
 
     def money(self, parent: dict, key: str) -> Money | None:
         el = self.obj(parent, key)
         if not el:
             return None
         currency = self.required(el, "CurrencyCode", key)
-        amount_text = self.required(el, "Amount", key)
+        amount = self.required(el, "Amount", key)
         try:
-            amount = Decimal(amount_text)
-            if not amount.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            raise self.fail(f"{key}/Amount {amount_text[:20]!r} is not a number") from None
-        if len(currency) != 3 or not currency.isalpha():
-            raise self.fail(f"{key}/CurrencyCode {currency[:10]!r} is not an ISO 4217 code")
-        return Money(amount, currency.upper())
+            return values.parse_money(amount, currency, name=key)
+        except values.UnreadableValueError as exc:
+            raise self.fail(str(exc)) from None
 
 
-def parse_datetime(value: str) -> datetime:
+# Amazon's own static sandbox answers carry 1970-01-19 dates (epoch milliseconds printed as
+# seconds); real orders are far later, but a date that early is not garbage, only early.
+EARLIEST_YEAR = 1970
+
+
+def parse_datetime(value: str, *, name: str = "date") -> datetime:
     """ISO 8601 → aware UTC (``Z`` or an offset; no offset means UTC). Amazon's static
-    sandbox also echoes epoch seconds such as ``1.569521782042E9``; those are read too."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise ValueError(value) from None
-        return datetime.fromtimestamp(seconds, UTC)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    sandbox also echoes epoch seconds such as ``1.569521782042E9``; those are read too.
+    1970–2100; raises :class:`amazon_ext.amazon.values.UnreadableValueError` (a ValueError)."""
+    return values.parse_datetime(value, name=name, epoch_seconds=True, earliest_year=EARLIEST_YEAR)
 
 
 def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, Any]:
@@ -164,24 +161,14 @@ def _address(r: _Reader, order: dict) -> Address | None:
     el = r.obj(order, "ShippingAddress")
     if not el:
         return None
-    return Address(
-        name=r.text(el, "Name"),
-        line1=r.text(el, "AddressLine1"),
-        line2=r.text(el, "AddressLine2"),
-        line3=r.text(el, "AddressLine3"),
-        city=r.text(el, "City"),
-        state_or_region=r.text(el, "StateOrRegion"),
-        postal_code=r.text(el, "PostalCode"),
-        country_code=r.text(el, "CountryCode"),
-        phone=r.text(el, "Phone"),
-    )
+    return values.parse_address(lambda key: r.text(el, key))
 
 
 def _order(r: _Reader, el: Any) -> Order:
     if not isinstance(el, dict):
         raise r.fail("an order is not an object")
     order_id = r.required(el, "AmazonOrderId", "an order")
-    where = f"order {order_id}"
+    where = f"order {values.clip(order_id, 60)}"
     buyer = r.obj(el, "BuyerInfo") or {}
     return Order(
         amazon_order_id=order_id,
@@ -231,9 +218,9 @@ def parse_order(body: bytes, *, request_id: str | None = None) -> Order:
 
 def _item(r: _Reader, el: Any, order_id: str) -> OrderItem:
     if not isinstance(el, dict):
-        raise r.fail(f"an item of order {order_id} is not an object")
-    item_id = r.required(el, "OrderItemId", f"an item of order {order_id}")
-    where = f"order item {item_id}"
+        raise r.fail(f"an item of order {values.clip(order_id, 60)} is not an object")
+    item_id = r.required(el, "OrderItemId", f"an item of order {values.clip(order_id, 60)}")
+    where = f"order item {values.clip(item_id, 60)}"
     gift = r.obj(el, "BuyerInfo") or {}
     quantity = r.integer(el, "QuantityOrdered")
     if quantity is None:
@@ -283,5 +270,8 @@ def parse_error(body: bytes) -> SpErrorBody:
     errors = data.get("errors") if isinstance(data, dict) else None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
-        return SpErrorBody(str(first.get("code") or ""), str(first.get("message") or ""))
+        return SpErrorBody(
+            values.clip(str(first.get("code") or "")),
+            values.clip(str(first.get("message") or "")),
+        )
     return SpErrorBody("", "")
