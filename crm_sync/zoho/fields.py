@@ -15,104 +15,98 @@ from django.utils import timezone
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import ZohoFieldSetupError
+from crm_sync.zoho.metadata import FieldDefinition, NewTextField
+from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 
 log = logging.getLogger(__name__)
 
 # Module API name → the manual's labels, in the manual's order.
 MANUAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "Products": ("ASIN No", "Currency Code"),
-    "Sales_Orders": ("Order Type", "Amazon Order Status", "Sales Channel", "Amazon Order ID"),
-    "Contacts": ("Buyer Name", "Amazon Order ID", "Amazon Buyer Email"),
+    PRODUCTS: ("ASIN No", "Currency Code"),
+    SALES_ORDERS: ("Order Type", "Amazon Order Status", "Sales Channel", "Amazon Order ID"),
+    CONTACTS: ("Buyer Name", "Amazon Order ID", "Amazon Buyer Email"),
 }
 # The field each module's upserts key on; it must be unique ("Do not allow duplicates").
 KEY_FIELDS: dict[str, str] = {
-    "Products": "ASIN No",
-    "Sales_Orders": "Amazon Order ID",
-    "Contacts": "Amazon Buyer Email",
+    PRODUCTS: "ASIN No",
+    SALES_ORDERS: "Amazon Order ID",
+    CONTACTS: "Amazon Buyer Email",
 }
 TEXT_LENGTH = 255  # Zoho's maximum for a single-line text field
 UNIQUE_FIELDS_PER_MODULE = 2  # Zoho's limit
 CREATE_ROUTE = "POST /settings/fields"
 
 
-def _is_unique(meta: dict) -> bool:
-    unique = meta.get("unique")
-    return unique is True or (isinstance(unique, dict) and bool(unique))
+def _by_label(fields: list[FieldDefinition]) -> dict[str, FieldDefinition]:
+    return {f.label.casefold(): f for f in fields}
 
 
-def _spec(label: str, *, unique: bool) -> dict:
-    spec: dict = {"field_label": label, "data_type": "text", "length": TEXT_LENGTH}
-    if unique:
-        spec["unique"] = {"case_sensitive": False}
-    return spec
+def _create(
+    client: ZohoClient, module: str, specs: list[NewTextField], report: dict, *, first: bool
+) -> tuple[dict[str, str], list[NewTextField]]:
+    """Create ``specs``; return {label: new field id} and, on the ``first`` try, the specs to
+    try again without ``unique`` (the edition allows fewer unique fields than Zoho's two)."""
+    created: dict[str, str] = {}
+    retry: list[NewTextField] = []
+    for spec, outcome in zip(specs, client.create_fields(module, specs), strict=True):
+        if outcome.ok and outcome.field_id:
+            created[spec.label] = outcome.field_id
+        elif first and spec.unique and outcome.code == "LIMIT_EXCEEDED":
+            retry.append(NewTextField(spec.label, length=spec.length))
+        elif first and outcome.code == "DUPLICATE_DATA":
+            pass  # created meanwhile (or hidden from the list); the re-read finds it
+        else:
+            report["errors"].append(
+                f"{module} field {spec.label!r}: {outcome.code} {outcome.message}"
+            )
+    return created, retry
 
 
 def _setup_module(client: ZohoClient, module: str, labels: tuple[str, ...], report: dict) -> dict:
     """Create ``module``'s missing fields; return {label: api_name} for those found."""
     existing = client.fields(module)
-    by_label = {str(f.get("field_label", "")).casefold(): f for f in existing}
-    unique_used = sum(_is_unique(f) for f in existing)
+    by_label = _by_label(existing)
+    unique_used = sum(f.unique for f in existing)
     key = KEY_FIELDS.get(module)
 
-    specs = []
+    specs: list[NewTextField] = []
     for label in labels:
         if label.casefold() in by_label:
             report["reused"].setdefault(module, []).append(label)
             meta = by_label[label.casefold()]
-            if meta.get("data_type") not in (None, "text"):
+            if meta.data_type not in (None, "text"):
                 report["warnings"].append(
-                    f"{module} field {label!r} exists as {meta.get('data_type')}, not text."
+                    f"{module} field {label!r} exists as {meta.data_type}, not text."
                 )
             continue
         want_unique = label == key and unique_used < UNIQUE_FIELDS_PER_MODULE
         unique_used += want_unique
-        specs.append(_spec(label, unique=want_unique))
+        specs.append(NewTextField(label, length=TEXT_LENGTH, unique=want_unique))
 
     created_ids: dict[str, str] = {}
     if specs:
-        outcomes = client.create_fields(module, specs)
-        retry = []
-        for spec, outcome in zip(specs, outcomes, strict=True):
-            label = spec["field_label"]
-            details = outcome.get("details") or {}
-            if outcome.get("status") == "success" and details.get("id"):
-                created_ids[label] = str(details["id"])
-            elif spec.get("unique") and outcome.get("code") == "LIMIT_EXCEEDED":
-                retry.append(_spec(label, unique=False))  # edition allows fewer unique fields
-            elif outcome.get("code") == "DUPLICATE_DATA":
-                pass  # created meanwhile (or hidden from the list); the re-read finds it
-            else:
-                report["errors"].append(
-                    f"{module} field {label!r}: {outcome.get('code')} {outcome.get('message')}"
-                )
+        created_ids, retry = _create(client, module, specs, report, first=True)
         if retry:
-            for spec, outcome in zip(retry, client.create_fields(module, retry), strict=True):
-                details = outcome.get("details") or {}
-                if outcome.get("status") == "success" and details.get("id"):
-                    created_ids[spec["field_label"]] = str(details["id"])
-                else:
-                    report["errors"].append(
-                        f"{module} field {spec['field_label']!r}: "
-                        f"{outcome.get('code')} {outcome.get('message')}"
-                    )
+            again, _ = _create(client, module, retry, report, first=False)
+            created_ids.update(again)
         report["created"][module] = sorted(created_ids, key=labels.index)
         # Read the generated names back; never derive them from the label.
         existing = client.fields(module)
-        by_label = {str(f.get("field_label", "")).casefold(): f for f in existing}
+        by_label = _by_label(existing)
 
-    by_id = {str(f.get("id")): f for f in existing if f.get("id")}
+    by_id = {f.id: f for f in existing if f.id}
     names: dict[str, str] = {}
     for label in labels:
         meta = by_id.get(created_ids.get(label, "")) or by_label.get(label.casefold())
         if meta is None and label in created_ids:
             meta = client.field(module, created_ids[label])
-        if meta and meta.get("api_name"):
-            names[label] = str(meta["api_name"])
+        if meta and meta.api_name:
+            names[label] = meta.api_name
             if label == key:
                 report["key_fields"][module] = {
                     "label": label,
                     "api_name": names[label],
-                    "unique": _is_unique(meta),
+                    "unique": meta.unique,
                 }
         elif not any(label in e for e in report["errors"]):
             report["errors"].append(f"{module} field {label!r} could not be read back.")

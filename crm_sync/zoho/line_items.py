@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.modules import SALES_ORDERS
+from crm_sync.zoho.records import LINE_ITEMS
 
 
 def _current_line_ids(client: ZohoClient, zoho_id: str) -> list[str]:
-    record = client.get_record(SALES_ORDERS, zoho_id) or {}
-    return [row["id"] for row in record.get("Ordered_Items") or []]
+    order = client.get_sales_order(zoho_id)
+    return order.line_ids if order is not None else []
 
 
 def lines_replacing_current(client: ZohoClient, *, zoho_id: str, lines: list[dict]) -> list[dict]:
@@ -33,7 +34,7 @@ def remove_older_lines(client: ZohoClient, *, zoho_id: str, keep: int) -> None:
             [
                 {
                     "id": zoho_id,
-                    "Ordered_Items": [{"id": row_id, "_delete": None} for row_id in stale],
+                    LINE_ITEMS: [{"id": row_id, "_delete": None} for row_id in stale],
                 }
             ],
         )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth
+from crm_sync.zoho.accounts import revoke_token
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import (
     ZohoConnectError,
@@ -29,13 +30,15 @@ from crm_sync.zoho.errors import (
     ZohoTokenThrottledError,
 )
 from crm_sync.zoho.fields import fields_setup
+from crm_sync.zoho.modules import SALES_ORDERS
+from crm_sync.zoho.tokens import reveal
 from tenants.access import tenant_for_user
 from tenants.encryption import Secret
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
-REQUIRED_MODULE = "Sales_Orders"
+REQUIRED_MODULE = SALES_ORDERS
 
 
 @dataclass
@@ -109,7 +112,7 @@ def connect_finish(*, user, session, params: Mapping[str, str]) -> ConnectResult
         result = _inspect_org(client=client, tenant=tenant)
     except ZohoError as exc:
         # Not keeping this connection: give the grant back rather than leave it dangling.
-        oauth.revoke_token(accounts_server=accounts_server, token=tokens.refresh_token)
+        revoke_token(accounts_server=accounts_server, token=tokens.refresh_token)
         if isinstance(exc, ZohoConnectError):
             raise _failed(exc.message, tenant.id) from None
         raise _failed(f"Zoho CRM could not be read while connecting: {exc}", tenant.id) from None
@@ -137,16 +140,11 @@ def _inspect_org(*, client: ZohoClient, tenant: Tenant) -> ConnectResult:
     """Check the edition and find the super administrator (fills ``client.connection``)."""
     connection = client.connection
     org = client.org()
-    connection.org_id = str(org.get("id") or "")[:32]
-    connection.org_name = str(org.get("company_name") or "")[:200]
-    license_details = org.get("license_details") or {}
-    connection.edition = str(license_details.get("paid_type") or org.get("edition") or "")[:32]
+    connection.org_id = org.id[:32]
+    connection.org_name = org.company_name[:200]
+    connection.edition = org.edition[:32]
 
-    modules = client.modules()
-    if not any(
-        m.get("api_name") == REQUIRED_MODULE and m.get("api_supported", True) is not False
-        for m in modules
-    ):
+    if not any(m.api_name == REQUIRED_MODULE and m.api_supported for m in client.modules()):
         raise ZohoEditionUnsupportedError(
             f"Your Zoho CRM edition ({connection.edition or 'unknown'}) has no Sales Orders "
             "module; the extension needs Professional or above."
@@ -155,11 +153,10 @@ def _inspect_org(*, client: ZohoClient, tenant: Tenant) -> ConnectResult:
     result = ConnectResult(tenant=tenant, connection=connection)
     # The super administrator is the org's primary contact; a user with the Administrator
     # profile is not enough (an org can have many).
-    primary_zuid = str(org.get("primary_zuid") or "")
-    admins = client.users("AdminUsers") if primary_zuid else []
-    match = next((u for u in admins if str(u.get("zuid") or "") == primary_zuid), None)
-    if match and match.get("email"):
-        result.super_admin_email = str(match["email"])
+    admins = client.users("AdminUsers") if org.primary_zuid else []
+    match = next((u for u in admins if u.zuid == org.primary_zuid), None)
+    if match and match.email:
+        result.super_admin_email = match.email
     else:
         result.problems.append(
             "Could not tell which Zoho CRM user is the super administrator; "
@@ -173,7 +170,7 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
     """Save the new connection over any old one (keeping field names if it is the same org),
     and revoke the old refresh token once committed."""
     existing = ZohoConnection.objects.select_for_update().filter(tenant=tenant).first()
-    old_token = oauth.reveal(existing.refresh_token) if existing else ""
+    old_token = reveal(existing.refresh_token) if existing else ""
     old_server = existing.accounts_server if existing else ""
     if existing is not None:
         same_org = existing.org_id == candidate.org_id
@@ -188,12 +185,10 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
     if admin and tenant.super_admin_email != admin:
         tenant.super_admin_email = admin
         tenant.save(update_fields=["super_admin_email"])
-    new_token = oauth.reveal(candidate.refresh_token)
+    new_token = reveal(candidate.refresh_token)
     if old_token and old_token != new_token:
         # Zoho keeps 20 refresh tokens per user and client; do not pile up dead ones.
-        transaction.on_commit(
-            lambda: oauth.revoke_token(accounts_server=old_server, token=old_token)
-        )
+        transaction.on_commit(lambda: revoke_token(accounts_server=old_server, token=old_token))
     return candidate
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from decimal import Decimal
 
 import pytest
 
 from crm_sync.models import ZohoConnection
-from crm_sync.zoho import oauth
-from crm_sync.zoho.client import ZohoClient, coql_literal, criteria_equals
+from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import ZohoApiError, ZohoRateLimitedError, ZohoReconnectRequired
 from crm_sync.zoho.fields import fields_setup
+from crm_sync.zoho.modules import PRODUCTS, SALES_ORDERS
+from crm_sync.zoho.records import SalesOrderRecord, ZohoRecord
+from crm_sync.zoho.tokens import reveal
 from tests.crm_sync.test_zoho_support import connect_directly, make_tenant, product, use_standin
 from tests.fixtures.zoho import start_zoho_standin, zoho_connect
 
@@ -36,7 +39,7 @@ def connection(zoho_standin, zoho_org) -> ZohoConnection:
 
 
 def _asin(connection: ZohoConnection) -> str:
-    return connection.field_api_names["Products"]["ASIN No"]
+    return connection.field_api_names[PRODUCTS]["ASIN No"]
 
 
 def test_upsert_of_250_records_makes_three_calls_and_keeps_input_order(
@@ -46,7 +49,7 @@ def test_upsert_of_250_records_makes_three_calls_and_keeps_input_order(
     records = [product(i, asin) for i in range(250)]
     client = ZohoClient(connection)
 
-    results = client.upsert("Products", records, duplicate_check_fields=[asin])
+    results = client.upsert(PRODUCTS, records, duplicate_check_fields=[asin])
 
     assert zoho_standin.stats.count("upsert:Products", "POST") == 3
     assert client.stats["POST /Products/upsert"] == 3
@@ -60,7 +63,7 @@ def test_upsert_of_250_records_makes_three_calls_and_keeps_input_order(
         assert stored[result.zoho_id][asin] == record[asin]
 
     again = ZohoClient(connection)
-    second = again.upsert("Products", records, duplicate_check_fields=[asin])
+    second = again.upsert(PRODUCTS, records, duplicate_check_fields=[asin])
 
     assert again.stats["POST /Products/upsert"] == 3
     assert [r.action for r in second] == ["update"] * 250
@@ -73,7 +76,7 @@ def test_207_records_each_success_and_reports_the_failure(zoho_standin, zoho_org
     bad = {asin: "B0BROKEN01", "Product_Code": "NO-NAME"}  # Product_Name is mandatory
     records = [product(1, asin), bad, product(2, asin)]
 
-    results = ZohoClient(connection).upsert("Products", records, duplicate_check_fields=[asin])
+    results = ZohoClient(connection).upsert(PRODUCTS, records, duplicate_check_fields=[asin])
 
     assert zoho_standin.stats.by_status[207] == 1
     assert [r.ok for r in results] == [True, False, True]
@@ -90,7 +93,7 @@ def test_a_batch_where_every_record_fails_is_results_not_an_exception(connection
     asin = _asin(connection)
     records = [{asin: f"B0NONAME{i:02d}"} for i in range(3)]
 
-    results = ZohoClient(connection).upsert("Products", records, duplicate_check_fields=[asin])
+    results = ZohoClient(connection).upsert(PRODUCTS, records, duplicate_check_fields=[asin])
 
     assert [(r.ok, r.code, r.field) for r in results] == [
         (False, "MANDATORY_NOT_FOUND", "Product_Name")
@@ -100,9 +103,9 @@ def test_a_batch_where_every_record_fails_is_results_not_an_exception(connection
 def test_duplicate_data_on_insert_names_the_field(zoho_standin, connection):
     asin = _asin(connection)
     client = ZohoClient(connection)
-    client.insert("Products", [product(7, asin)])
+    client.insert(PRODUCTS, [product(7, asin)])
 
-    (result,) = client.insert("Products", [product(7, asin)])
+    (result,) = client.insert(PRODUCTS, [product(7, asin)])
 
     assert not result.ok
     assert result.code == "DUPLICATE_DATA"
@@ -115,7 +118,7 @@ def test_429_is_retried_with_backoff_then_succeeds(zoho_standin, connection):
     waits: list[float] = []
     client = ZohoClient(connection, backoff_base=2.0, sleep=waits.append)
 
-    results = client.upsert("Products", [product(1, asin)], duplicate_check_fields=[asin])
+    results = client.upsert(PRODUCTS, [product(1, asin)], duplicate_check_fields=[asin])
 
     assert results[0].ok
     assert client.stats["POST /Products/upsert"] == 3
@@ -141,12 +144,12 @@ def test_500_is_retried_for_upsert_but_not_for_insert(zoho_standin, zoho_org, co
     asin = _asin(connection)
     zoho_standin.faults.inject(status=500, count=1, path_contains="/upsert")
     client = ZohoClient(connection, **FAST)
-    assert client.upsert("Products", [product(1, asin)], duplicate_check_fields=[asin])[0].ok
+    assert client.upsert(PRODUCTS, [product(1, asin)], duplicate_check_fields=[asin])[0].ok
     assert client.stats["POST /Products/upsert"] == 2
 
     zoho_standin.faults.inject(status=500, count=1, path_contains="/Products")
     with pytest.raises(ZohoApiError) as caught:
-        client.insert("Products", [product(2, asin)])
+        client.insert(PRODUCTS, [product(2, asin)])
     assert caught.value.status == 500
     assert client.stats["POST /Products"] == 1  # Zoho may have created it: do not repeat
 
@@ -172,7 +175,7 @@ def test_an_interrupted_batched_write_keeps_the_earlier_batches_results(zoho_sta
     zoho_standin.faults.inject(status=429, count=50, path_contains="/upsert")
 
     with pytest.raises(ZohoRateLimitedError) as caught:
-        client.upsert("Products", records, duplicate_check_fields=[asin])
+        client.upsert(PRODUCTS, records, duplicate_check_fields=[asin])
 
     assert [r.index for r in caught.value.partial_results] == list(range(100))
     assert all(r.ok for r in caught.value.partial_results)
@@ -192,51 +195,46 @@ def test_missing_scope_asks_for_reconnect(settings, zoho_standin, zoho_org):
     connection.refresh_from_db()
 
     with pytest.raises(ZohoReconnectRequired) as caught:
-        ZohoClient(connection).coql("select id from Products limit 1")
+        ZohoClient(connection).fields(PRODUCTS)  # needs ZohoCRM.settings, not granted
 
     assert "OAUTH_SCOPE_MISMATCH" in str(caught.value)
     connection.refresh_from_db()
     assert connection.status == ZohoConnection.Status.BROKEN
 
 
-def test_reads_search_coql_and_paging(zoho_standin, zoho_org, connection):
+def test_reads_are_typed_records_paged(zoho_standin, zoho_org, connection):
     asin = _asin(connection)
     client = ZohoClient(connection)
     written = client.upsert(
-        "Products", [product(i, asin) for i in range(450)], duplicate_check_fields=[asin]
+        PRODUCTS, [product(i, asin) for i in range(450)], duplicate_check_fields=[asin]
     )
 
-    assert client.search("Products", criteria_equals(asin, "B0NOTHERE0")) == []
-    found = client.search("Products", criteria_equals(asin, "B000000042"))
-    assert [r["id"] for r in found] == [written[42].zoho_id]
-
-    # COQL, not SQL; values go through coql_literal.
-    query = f"select id, {asin} from Products where {asin} = {coql_literal('B000000007')} limit 5"  # noqa: S608
-    rows = client.coql(query)
-    assert [r["id"] for r in rows["data"]] == [written[7].zoho_id]
-
     before = client.stats["GET /Products"]
-    listed = list(client.list_records("Products", ["Product_Name", asin]))
+    listed = list(client.list_records(PRODUCTS, ["Product_Name", asin]))
     assert len(listed) == 450
+    assert all(isinstance(r, ZohoRecord) and r.module == PRODUCTS for r in listed)
+    assert {r.id for r in listed} == {w.zoho_id for w in written}
     assert client.stats["GET /Products"] - before == 3  # 200 + 200 + 50
 
-    one = client.get_record("Products", written[3].zoho_id)
+    one = client.get_record(PRODUCTS, written[3].zoho_id)
+    assert one.id == written[3].zoho_id
     assert one[asin] == "B000000003"
-    assert client.get_record("Products", "999999999999") is None
+    assert one.get("Product_Name") == "Trail Bottle 00003"
+    assert client.get_record(PRODUCTS, "999999999999") is None
 
 
 def test_sales_order_with_line_items_looks_up_products(zoho_standin, zoho_org, connection):
     names = connection.field_api_names
     client = ZohoClient(connection)
     (prod,) = client.upsert(
-        "Products",
-        [product(1, names["Products"]["ASIN No"])],
+        PRODUCTS,
+        [product(1, names[PRODUCTS]["ASIN No"])],
         duplicate_check_fields=["Product_Name"],
     )
-    order_id = names["Sales_Orders"]["Amazon Order ID"]
+    order_id = names[SALES_ORDERS]["Amazon Order ID"]
 
     (result,) = client.upsert(
-        "Sales_Orders",
+        SALES_ORDERS,
         [
             {
                 "Subject": "Amazon order 113-0000000-0000001",
@@ -250,8 +248,16 @@ def test_sales_order_with_line_items_looks_up_products(zoho_standin, zoho_org, c
     )
 
     assert result.ok, result
-    stored = client.get_record("Sales_Orders", result.zoho_id)
-    assert [i["Product_Name"]["id"] for i in stored["Ordered_Items"]] == [prod.zoho_id]
+    stored = client.get_sales_order(result.zoho_id)
+    assert isinstance(stored, SalesOrderRecord)
+    assert stored.id == result.zoho_id
+    (line,) = stored.lines
+    assert line.id and line.id != result.zoho_id  # the row's own id, for changing it later
+    assert stored.line_ids == [line.id]
+    assert line.product_id == prod.zoho_id
+    assert line.quantity == Decimal("2")
+    assert line.list_price == Decimal("9.5")
+    assert client.get_sales_order("999999999999") is None
 
 
 def test_credits_remaining_are_tracked(settings, zoho_org):
@@ -343,13 +349,13 @@ def test_logs_and_reprs_hold_no_tokens_or_record_data(caplog, zoho_standin, conn
     zoho_standin.clock.advance(3601)  # forces a 401 and a refresh along the way
     client = ZohoClient(connection, **FAST)
 
-    client.upsert("Products", [product(99, asin)], duplicate_check_fields=[asin])
+    client.upsert(PRODUCTS, [product(99, asin)], duplicate_check_fields=[asin])
 
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("crm_sync"))
     assert f"tenant={connection.tenant_id}" in ours
     assert "POST /Products/upsert 429" in ours
     assert "POST /Products/upsert 200" in ours
-    secrets = [oauth.reveal(connection.access_token), oauth.reveal(connection.refresh_token)]
+    secrets = [reveal(connection.access_token), reveal(connection.refresh_token)]
     for secret in secrets:
         assert secret not in caplog.text
         assert secret not in repr(client) and secret not in repr(connection)

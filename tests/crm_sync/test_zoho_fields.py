@@ -8,6 +8,8 @@ import pytest
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import ZohoFieldSetupError
 from crm_sync.zoho.fields import KEY_FIELDS, MANUAL_FIELDS, fields_setup
+from crm_sync.zoho.metadata import NewTextField
+from crm_sync.zoho.modules import PRODUCTS
 from tests.crm_sync.test_zoho_support import connect_directly, make_tenant, use_standin
 
 pytestmark = pytest.mark.django_db
@@ -90,10 +92,7 @@ def test_generated_names_are_read_back_not_assumed(zoho_standin):
 def test_an_existing_field_is_reused_whatever_its_case(zoho_standin):
     org, connection = _connection(zoho_standin)
     client = ZohoClient(connection)
-    client.create_fields(
-        "Products",
-        [{"field_label": "asin no", "data_type": "text", "length": 20, "unique": {}}],
-    )
+    client.create_fields(PRODUCTS, [NewTextField("asin no", length=20, unique=True)])
     existing = zoho_standin.field_api_name(org.org_id, "Products", "asin no")
 
     report = fields_setup(connection=connection)
@@ -105,9 +104,7 @@ def test_an_existing_field_is_reused_whatever_its_case(zoho_standin):
 
 def test_an_existing_key_field_that_allows_duplicates_is_a_clear_error(zoho_standin):
     _, connection = _connection(zoho_standin)
-    ZohoClient(connection).create_fields(
-        "Products", [{"field_label": "ASIN No", "data_type": "text", "length": 20}]
-    )
+    ZohoClient(connection).create_fields(PRODUCTS, [NewTextField("ASIN No", length=20)])
 
     with pytest.raises(ZohoFieldSetupError) as caught:
         fields_setup(connection=connection)
@@ -124,11 +121,8 @@ def test_an_existing_key_field_that_allows_duplicates_is_a_clear_error(zoho_stan
 def test_a_module_with_no_unique_slot_left_gets_the_field_but_reports_it(zoho_standin):
     org, connection = _connection(zoho_standin)
     ZohoClient(connection).create_fields(
-        "Products",
-        [
-            {"field_label": "Legacy SKU", "data_type": "text", "unique": {}},
-            {"field_label": "Legacy EAN", "data_type": "text", "unique": {}},
-        ],
+        PRODUCTS,
+        [NewTextField("Legacy SKU", unique=True), NewTextField("Legacy EAN", unique=True)],
     )
 
     with pytest.raises(ZohoFieldSetupError) as caught:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import oauth
+from crm_sync.zoho.accounts import refresh_access_token
 from crm_sync.zoho.client import ZohoClient, client_for
 from crm_sync.zoho.errors import (
     RECONNECT_MESSAGE,
@@ -19,6 +20,7 @@ from crm_sync.zoho.errors import (
     ZohoTokenError,
     ZohoTokenThrottledError,
 )
+from crm_sync.zoho.tokens import reveal
 from tests.crm_sync.test_zoho_support import connect_directly, make_tenant, use_standin
 from tests.fixtures.zoho import start_zoho_standin
 
@@ -79,7 +81,7 @@ def test_eight_threads_needing_a_token_make_exactly_one_refresh_call(zoho_standi
             # Each worker loads its own copy of the row, as separate Celery workers would.
             mine = ZohoConnection.objects.get(pk=connection.pk)
             start.wait(timeout=10)
-            names.append(ZohoClient(mine).org()["company_name"])
+            names.append(ZohoClient(mine).org().company_name)
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -110,7 +112,7 @@ def test_expired_token_is_refreshed_once_and_the_call_retried(zoho_standin, zoho
 
     org = client.org()
 
-    assert org["company_name"] == "Acme Inc"
+    assert org.company_name == "Acme Inc"
     assert zoho_standin.stats.token_refreshes == 1
     assert zoho_standin.stats.by_status[401] == 1
     assert zoho_standin.stats.count("org") == 1  # the retry
@@ -183,9 +185,9 @@ def test_wrong_client_secret_is_a_token_error_not_a_success(settings, zoho_stand
     settings.ZOHO_CLIENT_SECRET = "not-the-secret"
 
     with pytest.raises(ZohoTokenError) as caught:
-        oauth.refresh_access_token(
+        refresh_access_token(
             accounts_server=connection.accounts_server,
-            refresh_token=oauth.reveal(connection.refresh_token),
+            refresh_token=reveal(connection.refresh_token),
         )
 
     assert caught.value.error == "invalid_client_secret"
@@ -196,10 +198,10 @@ def test_wrong_client_secret_is_a_token_error_not_a_success(settings, zoho_stand
 def test_revoke_gives_the_grant_back(zoho_standin, zoho_org):
     tenant, _ = make_tenant()
     connection = connect_directly(zoho_standin, zoho_org, tenant)
-    token = oauth.reveal(connection.refresh_token)
+    token = reveal(connection.refresh_token)
 
     assert oauth.revoke(connection=connection) is True
 
     assert zoho_standin.oauth.refresh[token].revoked
     with pytest.raises(ZohoTokenError):
-        oauth.refresh_access_token(accounts_server=connection.accounts_server, refresh_token=token)
+        refresh_access_token(accounts_server=connection.accounts_server, refresh_token=token)
