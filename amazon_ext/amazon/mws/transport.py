@@ -1,12 +1,19 @@
 """MwsTransport: one signed, paced, retried MWS call at a time.
 
 Every call is a form POST signed with Signature Version 2 (amazon_ext.amazon.signing) to the
-MWS endpoint of the seller's marketplaces, after taking a token from the quota pacer
-(amazon_ext.amazon.pacing). ``503 RequestThrottled`` empties our bucket and retries after at
-least one restore interval; 5xx answers, timeouts and dropped connections retry with
-exponential backoff and jitter, at most 4 times (the 1 s / 4 s / 10 s / 30 s schedule of
-../shared/specs/amazon-apis.md §3, divided by the quota time scale). Everything else becomes
-the AmazonError of amazon_ext.amazon.mws.answers at once.
+MWS endpoint of the seller's marketplaces. The shared attempt loop (amazon_ext.amazon.calls)
+paces it and retries it under :data:`MWS_POLICY`; one attempt goes through the shared HTTP
+layer (amazon_ext.amazon.http: pooled session, total deadline, body cap). What is MWS's own
+is :meth:`MwsTransport._classify`, the table from an answer to an action:
+
+* 200 → the body;
+* ``503 RequestThrottled`` → rate-limited: our bucket is emptied, so the next attempt waits
+  at least one restore interval (at most 5 times);
+* ``InputStreamDisconnected`` → send again at once, once;
+* other 5xx, and no answer at all → transient: the 1 s / 4 s / 10 s / 30 s schedule of
+  ../shared/specs/amazon-apis.md §3 (divided by the quota time scale), at most 4 times;
+* ``QuotaExceeded`` and every other answer → the AmazonError of amazon_ext.amazon.mws.answers
+  at once.
 
 With settings.AMAZON_MWS_ENDPOINT_OVERRIDE (e.g. ``http://127.0.0.1:8101``) requests go to that
 address but keep the real Amazon ``Host`` header and are signed for the real host, so a
@@ -18,64 +25,49 @@ exceptions, logs or reprs, and Amazon's own messages are scrubbed of them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-import os
-import platform
-import random
-import re
-import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
-from amazon_ext.amazon import signing
+from amazon_ext.amazon import http, signing
 from amazon_ext.amazon.base import ClientStats
-from amazon_ext.amazon.errors import (
-    AmazonCredentialError,
-    AmazonServiceError,
-    AmazonThrottledError,
-)
+from amazon_ext.amazon.calls import Bucket, kept_throttling, not_completed, paced_call
+from amazon_ext.amazon.errors import AmazonCredentialError
+from amazon_ext.amazon.http import HttpAnswer
+from amazon_ext.amazon.http import user_agent as _user_agent  # noqa: F401  (tests import it)
 from amazon_ext.amazon.marketplaces import marketplace_for
-from amazon_ext.amazon.mws import parsing
+from amazon_ext.amazon.mws import xmldoc
 from amazon_ext.amazon.mws.answers import error_for
 from amazon_ext.amazon.mws.operations import OPERATIONS
 from amazon_ext.amazon.pacing import QuotaPacer, pacer_from_settings
 from amazon_ext.amazon.sealed import Sealed
+from outbound.retry import Outcome, RetryPolicy
 from tenants.encryption import MASK
 
 logger = logging.getLogger("amazon_ext.amazon.mws")
 
-BACKOFF_STEPS = (1.0, 4.0, 10.0, 30.0)  # seconds at real speed, divided by the time scale
-MIN_BACKOFF_SECONDS = 0.01
-MAX_TRANSIENT_RETRIES = len(BACKOFF_STEPS)
-MAX_THROTTLE_RETRIES = 5
-
-_CONNECTION_TROUBLE = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
+# The spec's schedule and budgets; time_scale is set per transport from the settings.
+MWS_POLICY = RetryPolicy(
+    attempts=4,
+    rate_limited_attempts=5,
+    immediate_attempts=1,
+    schedule=(1.0, 4.0, 10.0, 30.0),
+    min_backoff=0.01,
+    jitter=0.25,
 )
-
-
-def _user_agent(app_name: str) -> str:
-    # MWS DG_UserAgentHeader: AppName/AppVersion (Language=…; Platform=…); no parentheses
-    # or slashes inside the parts.
-    name = re.sub(r"[()/\\;=]", "", app_name).strip() or "AmazonZohoSync"
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    system = re.sub(r"[()\\;=]", "", f"{platform.system()}/{platform.machine()}")
-    return f"{name}/1.0 (Language=Python/{python}; Platform={system})"
+# Answers that are one small document; every other operation is a list page.
+SMALL_ANSWERS = frozenset({"GetServiceStatus"})
 
 
 class MwsTransport:
     """Signs, paces, sends and retries MWS calls for one seller; counts them in ``stats``.
 
-    ``pacer``, ``endpoint_override``, ``time_scale``, ``timeout`` and ``app_name`` default to
-    the process pacer and the AMAZON_* settings.
+    ``pacer``, ``endpoint_override``, ``time_scale``, ``timeout`` (the total deadline of one
+    attempt) and ``app_name`` default to the process pacer and the AMAZON_* settings.
     """
 
     def __init__(
@@ -103,39 +95,23 @@ class MwsTransport:
         if endpoint_override is None:
             endpoint_override = getattr(settings, "AMAZON_MWS_ENDPOINT_OVERRIDE", "") or ""
         self._endpoint_override = endpoint_override.rstrip("/")
-        self._time_scale = float(
-            time_scale or getattr(settings, "AMAZON_QUOTA_TIME_SCALE", 1.0) or 1.0
-        )
+        scale = float(time_scale or getattr(settings, "AMAZON_QUOTA_TIME_SCALE", 1.0) or 1.0)
+        self.policy = dataclasses.replace(MWS_POLICY, time_scale=scale)
         self._timeout = float(timeout or getattr(settings, "AMAZON_HTTP_TIMEOUT", 30.0))
-        self._user_agent = _user_agent(app_name or getattr(settings, "AMAZON_APP_NAME", ""))
+        self._user_agent = http.user_agent(app_name or getattr(settings, "AMAZON_APP_NAME", ""))
         key_digest = hashlib.sha256(self._access_key.reveal().encode()).hexdigest()[:12]
         self._bucket_prefix = f"mws:{self.seller_id}:{key_digest}"
-        self._session = self._new_session()
+        try:
+            _, base_url = self.endpoint()
+        except AmazonCredentialError:
+            base_url = ""  # reported on the first call
+        self._session = http.new_session(base_url)
 
     def __repr__(self) -> str:
         return f"<MwsTransport seller={self.seller_id}>"
 
     def close(self) -> None:
         self._session.close()
-
-    def _new_session(self) -> requests.Session:
-        """One keep-alive session. Proxy and CA-bundle environment variables are read once
-        here instead of on every request (requests re-scans os.environ per call, ~15 % of a
-        call's client time)."""
-        session = requests.Session()
-        try:
-            _, base_url = self.endpoint()
-        except AmazonCredentialError:
-            base_url = ""  # reported on the first call
-        session.proxies = requests.utils.get_environ_proxies(base_url) if base_url else {}
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
-            "CURL_CA_BUNDLE", True
-        )
-        session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
 
     def endpoint(self) -> tuple[str, str]:
         """(real host, base URL to send to) for the seller's marketplaces."""
@@ -188,105 +164,73 @@ class MwsTransport:
         signature = signing.sign(self._secret_key.reveal(), text)
         return f"{query}&Signature={signing.rfc3986(signature)}"
 
-    def _backoff(self, attempt: int) -> float:
-        step = BACKOFF_STEPS[min(attempt, len(BACKOFF_STEPS) - 1)]
-        return max(MIN_BACKOFF_SECONDS, step / self._time_scale) * random.uniform(0.75, 1.25)
-
     def call(self, action: str, params: dict[str, str]) -> tuple[bytes, str | None]:
         """Send one operation; return (body, RequestId) of a 200, or raise AmazonError."""
         section, quota = OPERATIONS[action]
         host, base_url = self.endpoint()
-        url = base_url + section.path
-        bucket = f"{self._bucket_prefix}:{quota.group}"
+        bucket = Bucket(
+            f"{self._bucket_prefix}:{quota.group}", quota.capacity, quota.restore_per_second
+        )
         headers = {
             "Host": host,
             "User-Agent": self._user_agent,
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
         }
-        throttles = transients = disconnects = 0
-        for _attempt in range(1 + MAX_THROTTLE_RETRIES + MAX_TRANSIENT_RETRIES + 1):
-            self._pacer.acquire(
-                bucket, capacity=quota.capacity, restore_per_second=quota.restore_per_second
-            )
+        cap = http.MAX_SMALL_BODY_BYTES if action in SMALL_ANSWERS else http.MAX_PAGE_BYTES
+
+        def send() -> HttpAnswer:
+            # Signed afresh per attempt: the Timestamp must be current.
             body = self._body(action, params, host, section.path, section.version)
-            self.stats.count_call(action)
-            started = time.monotonic()
-            try:
-                response = self._session.post(
-                    url, data=body.encode("ascii"), headers=headers, timeout=self._timeout
-                )
-            except _CONNECTION_TROUBLE as exc:
-                failure, request_id = f"no answer ({type(exc).__name__})", None
-            else:
-                request_id = response.headers.get("x-mws-request-id")
-                logger.debug(
-                    "MWS %s HTTP %s in %.3fs RequestId=%s",
-                    action,
-                    response.status_code,
-                    time.monotonic() - started,
-                    request_id,
-                )
-                if response.status_code == 200:
-                    return response.content, request_id
-                error = parsing.parse_error(response.content, request_id=request_id)
-                request_id = error.request_id
-                if error.code == "RequestThrottled":
-                    self.stats.count_throttled()
-                    throttles += 1
-                    if throttles > MAX_THROTTLE_RETRIES:
-                        raise AmazonThrottledError(
-                            f"Amazon kept throttling {action} after {throttles} tries; "
-                            "the next run will continue.",
-                            code=error.code,
-                            request_id=request_id,
-                        )
-                    logger.warning(
-                        "MWS %s throttled (RequestId=%s); waiting one restore interval",
-                        action,
-                        request_id,
-                    )
-                    # Our bucket was fuller than Amazon's: empty it, so the next acquire
-                    # waits at least one restore interval.
-                    self._pacer.drain(
-                        bucket, capacity=quota.capacity, restore_per_second=quota.restore_per_second
-                    )
-                    self.stats.count_retry()
-                    continue
-                if error.code == "InputStreamDisconnected" and disconnects == 0:
-                    disconnects += 1
-                    self.stats.count_retry()
-                    continue
-                if response.status_code < 500 or error.code == "QuotaExceeded":
-                    raise error_for(
-                        action,
-                        status=response.status_code,
-                        headers=response.headers,
-                        error=error,
-                        seller_id=self.seller_id,
-                        marketplace_ids=self.marketplace_ids,
-                        host=host,
-                        scrub=self.scrub,
-                    )
-                failure = f"HTTP {response.status_code} {error.code or ''}".strip()
-            transients += 1
-            if transients > MAX_TRANSIENT_RETRIES:
-                raise AmazonServiceError(
-                    f"Amazon did not complete {action} after {transients} tries "
-                    f"(last: {failure}); the next run will try again.",
-                    code="ServiceUnavailable",
-                    request_id=request_id,
-                )
-            delay = self._backoff(transients - 1)
-            logger.warning(
-                "MWS %s failed (%s, RequestId=%s); retry %d in %.2fs",
-                action,
-                failure,
-                request_id,
-                transients,
-                delay,
+            return http.send(
+                self._session,
+                "POST",
+                base_url + section.path,
+                headers=headers,
+                data=body.encode("ascii"),
+                deadline_seconds=self._timeout,
+                max_body_bytes=cap,
+                what=action,
             )
-            self.stats.count_retry()
-            time.sleep(delay)
-        raise AmazonServiceError(  # only reachable if every retry budget were mis-set
-            f"Amazon did not complete {action}.", code="RetriesExhausted"
+
+        return paced_call(
+            action,
+            policy=self.policy,
+            stats=self.stats,
+            pacer=self._pacer,
+            bucket=lambda: bucket,
+            send=send,
+            classify=lambda answer, tries: self._classify(action, host, answer, tries),
+            logger=logger,
+        )
+
+    def _classify(
+        self, action: str, host: str, answer: HttpAnswer, tries: int
+    ) -> Outcome[tuple[bytes, str | None]]:
+        """MWS's table: what one answer means (see the module docstring)."""
+        request_id = answer.headers.get("x-mws-request-id")
+        if answer.status == 200:
+            return Outcome.done((answer.body, request_id))
+        error = xmldoc.parse_error(answer.body, request_id=request_id)
+        if error.code == "RequestThrottled":
+            throttled = kept_throttling(
+                action, tries=tries, code=error.code, request_id=error.request_id
+            )
+            return Outcome.wait(throttled, 0.0)  # the pacer's next acquire is the wait
+        final = error_for(
+            action,
+            status=answer.status,
+            headers=answer.headers,
+            error=error,
+            seller_id=self.seller_id,
+            marketplace_ids=self.marketplace_ids,
+            host=host,
+            scrub=self.scrub,
+        )
+        if error.code == "InputStreamDisconnected":
+            return Outcome.again(final)
+        if answer.status < 500 or error.code == "QuotaExceeded":
+            raise final
+        failure = f"HTTP {answer.status} {error.code or ''}".strip()
+        return Outcome.retry(
+            not_completed(action, tries=tries, failure=failure, request_id=error.request_id)
         )

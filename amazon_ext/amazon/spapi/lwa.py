@@ -5,14 +5,12 @@ Spec: ../shared/specs/amazon-apis.md §5 "LWA token". An access token lives an h
 until ~5 minutes before it expires (a tenth of its life for short-lived test tokens).
 
 Single flight: however many threads and worker processes need a token for one refresh token
-at once, one of them asks LWA and the others wait and reuse its answer. Threads of a process
-queue on a per-key lock; processes queue on a Redis lock when settings.REDIS_URL is set. The
-token is shared through the Django cache (Redis when configured), encrypted with the field
+at once, one of them asks LWA and the others wait and reuse its answer (the locks are
+amazon_ext.amazon.spapi.lwa_locks'). The token is shared through the Django cache (Redis when configured), encrypted with the field
 keys, keyed by a hash of (token URL, client id, refresh token) — never by the secret itself.
 
-Errors: 400 ``invalid_grant`` → AmazonCredentialError(field="lwa_refresh_token"); 401
-``invalid_client`` → AmazonCredentialError(field="lwa_client_secret"); 429/5xx/no answer →
-bounded retries with backoff, then AmazonServiceError / AmazonThrottledError.
+The token endpoint itself — one retry policy, LWA's error table (``invalid_grant`` names the
+refresh token, ``invalid_client`` the client secret) — is amazon_ext.amazon.spapi.lwa_endpoint.
 """
 
 from __future__ import annotations
@@ -20,45 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
-import threading
 import time
 from dataclasses import dataclass
 
-import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from amazon_ext.amazon.errors import (
-    AmazonCredentialError,
-    AmazonRequestError,
-    AmazonServiceError,
-    AmazonThrottledError,
-)
+from amazon_ext.amazon.errors import AmazonCredentialError, AmazonRequestError
 from amazon_ext.amazon.sealed import Sealed
+from amazon_ext.amazon.spapi.lwa_endpoint import post_token
+from amazon_ext.amazon.spapi.lwa_locks import process_lock, thread_lock
 from tenants.encryption import MASK, SecretDecryptionError, decrypt_text, encrypt_text
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
 
 REFRESH_MARGIN_SECONDS = 300.0
-MAX_TRIES = 4
-BACKOFF_SECONDS = (0.5, 2.0, 5.0)
-LOCK_TIMEOUT_SECONDS = 60
-_CONNECTION_TROUBLE = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
-
-REFRESH_REFUSED = (
-    "Amazon refused the LWA refresh token; authorize again with Amazon (Settings → "
-    "Authorize with Amazon) or paste a new refresh token. It stops working when the seller "
-    "revokes the app or the app's authorization expires."
-)
-CLIENT_REFUSED = (
-    "Amazon refused the LWA client id and client secret (Client authentication failed). Copy "
-    "them again from Developer Central; LWA client secrets must be rotated every 180 days."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,116 +53,6 @@ def refresh_margin(expires_in: float) -> float:
 
 def _token_url() -> str:
     return getattr(settings, "AMAZON_LWA_TOKEN_URL", "") or "https://api.amazon.com/auth/o2/token"
-
-
-def _timeout() -> float:
-    return float(getattr(settings, "AMAZON_HTTP_TIMEOUT", 30.0) or 30.0)
-
-
-def _post_token(
-    form: dict[str, str], *, token_url: str, secrets: tuple[str, ...], what: str
-) -> dict:
-    """POST to LWA with bounded retries for throttling and server trouble; returns the JSON
-    answer of a 200, raises the AmazonError for anything else. ``secrets`` are scrubbed
-    from anything quoted."""
-    last = ""
-    for attempt in range(MAX_TRIES):
-        try:
-            response = requests.post(
-                token_url,
-                data=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
-                timeout=_timeout(),
-            )
-        except _CONNECTION_TROUBLE as exc:
-            last = f"no answer ({type(exc).__name__})"
-        else:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {}
-            body = body if isinstance(body, dict) else {}
-            error = str(body.get("error") or "")
-            if response.status_code == 200 and body.get("access_token"):
-                return body
-            if error == "invalid_client" or response.status_code == 401:
-                raise AmazonCredentialError(
-                    CLIENT_REFUSED, field="lwa_client_secret", code="invalid_client"
-                )
-            if error == "invalid_grant":
-                if what == "refresh":
-                    raise AmazonCredentialError(
-                        REFRESH_REFUSED, field="lwa_refresh_token", code="invalid_grant"
-                    )
-                raise AmazonCredentialError(
-                    "Amazon refused the authorization code: it is used once and expires "
-                    "after 5 minutes. Press Authorize with Amazon again.",
-                    field="lwa_refresh_token",
-                    code="invalid_grant",
-                )
-            if response.status_code != 429 and response.status_code < 500:
-                description = str(body.get("error_description") or "")
-                for secret in secrets:
-                    if secret:
-                        description = description.replace(secret, MASK)
-                raise AmazonRequestError(
-                    f"Login with Amazon refused the {what} request "
-                    f"({error or response.status_code}: {description[:200]}).",
-                    code=error or f"HTTP{response.status_code}",
-                )
-            last = f"HTTP {response.status_code} {error}".strip()
-            if response.status_code == 429 and attempt == MAX_TRIES - 1:
-                raise AmazonThrottledError(
-                    "Login with Amazon is throttling token requests; the next run will try again.",
-                    code="slow_down",
-                )
-        if attempt < MAX_TRIES - 1:
-            delay = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
-            delay /= float(getattr(settings, "AMAZON_QUOTA_TIME_SCALE", 1.0) or 1.0)
-            logger.warning("LWA %s failed (%s); retry %d", what, last, attempt + 1)
-            time.sleep(max(0.01, delay) * random.uniform(0.75, 1.25))
-    raise AmazonServiceError(
-        f"Login with Amazon did not answer the {what} request after {MAX_TRIES} tries "
-        f"(last: {last}); the next run will try again.",
-        code="ServiceUnavailable",
-    )
-
-
-# ---- single flight -----------------------------------------------------------------------
-
-_thread_locks: dict[str, threading.Lock] = {}
-_thread_locks_guard = threading.Lock()
-_redis_clients: dict[str, object] = {}
-
-
-def _thread_lock(key: str) -> threading.Lock:
-    with _thread_locks_guard:
-        return _thread_locks.setdefault(key, threading.Lock())
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _process_lock(key: str):
-    """A Redis lock shared by every worker process, or nothing without REDIS_URL."""
-    url = getattr(settings, "REDIS_URL", "") or ""
-    if not url:
-        return _NoLock()
-    client = _redis_clients.get(url)
-    if client is None:
-        import redis
-
-        client = _redis_clients.setdefault(url, redis.Redis.from_url(url))
-    return client.lock(
-        f"amazon:lwa-lock:{key}",
-        timeout=LOCK_TIMEOUT_SECONDS,
-        blocking_timeout=LOCK_TIMEOUT_SECONDS + _timeout(),
-    )
 
 
 class LwaTokens:
@@ -245,12 +109,12 @@ class LwaTokens:
     def access_token(self, *, rejected: str | None = None) -> str:
         if self._fresh(self._current, rejected):
             return self._current.value
-        with _thread_lock(self._cache_key):
+        with thread_lock(self._cache_key):
             cached = self._cached()
             if self._fresh(cached, rejected):
                 self._current = cached
                 return cached.value
-            with _process_lock(self.key):
+            with process_lock(self.key):
                 cached = self._cached()  # another process may have refreshed meanwhile
                 if self._fresh(cached, rejected):
                     self._current = cached
@@ -267,7 +131,7 @@ class LwaTokens:
                 field="lwa_refresh_token",
             )
         started = time.time()
-        body = _post_token(
+        body = post_token(
             {
                 "grant_type": "refresh_token",
                 "refresh_token": self._refresh_token.reveal(),
@@ -293,7 +157,7 @@ def exchange_authorization_code(*, code: str, redirect_uri: str) -> str:
     """The website authorization workflow's last step: trade ``spapi_oauth_code`` for the
     seller's refresh token, with the app's LWA client (settings.AMAZON_LWA_CLIENT_ID/SECRET)."""
     client_secret = getattr(settings, "AMAZON_LWA_CLIENT_SECRET", "") or ""
-    body = _post_token(
+    body = post_token(
         {
             "grant_type": "authorization_code",
             "code": code,

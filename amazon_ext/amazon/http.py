@@ -1,0 +1,180 @@
+"""One HTTP attempt to Amazon, shared by the MWS and SP-API transports and the LWA client.
+
+What every Amazon call needs and no API does differently:
+
+* a keep-alive ``requests`` Session with a connection pool, proxies and CA bundle read once
+  (requests re-scans os.environ on every call otherwise, ~15 % of a call's client time);
+* a **total** deadline per attempt (settings.AMAZON_HTTP_TIMEOUT, 30 s): connect, headers and
+  body together. requests' own timeout bounds each socket read, so a server dripping one
+  byte at a time could hold a call for hours; here the body is streamed and the monotonic
+  deadline checked between reads, each read waiting at most the time left;
+* a cap on the body size (:data:`MAX_PAGE_BYTES` for list pages, :data:`MAX_SMALL_BODY_BYTES`
+  for tokens and status answers): a larger answer is not a page, and is refused with
+  AmazonResponseError before it fills the worker's memory;
+* one classification of failures: no answer (refused, reset, timed out, cut short, past the
+  deadline) is :class:`NoAnswerError`, which the transports retry; everything that came back is an
+  :class:`HttpAnswer` for the API's own table to classify.
+
+Limitation: the status line and headers are read by http.client with the per-read timeout
+(the time left when the request was sent); a server dripping *headers* is bounded by that
+per byte. Bodies, where the size is, are bounded in total.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from amazon_ext.amazon.errors import AmazonResponseError, AmazonServiceError
+
+MAX_PAGE_BYTES = 50 * 1024 * 1024  # one list page; 100 real orders are well under 1 MB
+MAX_SMALL_BODY_BYTES = 1024 * 1024  # tokens, service status, single small documents
+READ_CHUNK_BYTES = 64 * 1024
+DEFAULT_DEADLINE_SECONDS = 30.0
+
+_NO_ANSWER = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.HTTPError,
+    OSError,
+)
+
+
+class NoAnswerError(AmazonServiceError):
+    """The attempt got no complete answer; ``detail`` says how (for logs and the final
+    error). Retryable: the transports try again within their policy."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"no answer ({detail})", code="NoAnswerError")
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """Whatever came back, read completely within the deadline and the size cap."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    seconds: float
+
+
+def user_agent(app_name: str) -> str:
+    """``AppName/1.0 (Language=Python/3.x; Platform=…)``, Amazon's User-Agent form (MWS
+    DG_UserAgentHeader, SP-API "Include a User-Agent header"); no parentheses or slashes
+    inside the parts."""
+    name = re.sub(r"[()/\\;=]", "", app_name).strip() or "AmazonZohoSync"
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    system = re.sub(r"[()\\;=]", "", f"{platform.system()}/{platform.machine()}")
+    return f"{name}/1.0 (Language=Python/{python}; Platform={system})"
+
+
+def new_session(base_url: str = "") -> requests.Session:
+    """A pooled keep-alive session; proxy and CA-bundle environment read once, here."""
+    session = requests.Session()
+    session.proxies = requests.utils.get_environ_proxies(base_url) if base_url else {}
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE", True)
+    session.trust_env = False
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    data: bytes | str | Mapping[str, str] | None = None,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    max_body_bytes: int = MAX_PAGE_BYTES,
+    what: str,
+) -> HttpAnswer:
+    """One attempt: the whole answer within ``deadline_seconds`` and ``max_body_bytes``.
+
+    Raises :class:`NoAnswerError` when nothing complete came back in time (the caller may retry)
+    and AmazonResponseError when the body is larger than the cap (``what`` names the call).
+    """
+    started = time.monotonic()
+    deadline = started + deadline_seconds
+    try:
+        response = session.request(
+            method,
+            url,
+            data=data,
+            headers=dict(headers),
+            timeout=deadline_seconds,
+            stream=True,
+            allow_redirects=False,
+        )
+    except _NO_ANSWER as exc:
+        raise NoAnswerError(type(exc).__name__) from None
+    try:
+        body = _read_body(response, deadline, max_body_bytes, what)
+    finally:
+        response.close()
+    return HttpAnswer(
+        status=response.status_code,
+        headers=response.headers,
+        body=body,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _read_body(
+    response: requests.Response, deadline: float, max_body_bytes: int, what: str
+) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_body_bytes:
+        raise _too_large(what, max_body_bytes)
+    raw = response.raw
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NoAnswerError("deadline passed while reading the body")
+            _limit_next_read(raw, left)
+            chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_body_bytes:
+                raise _too_large(what, max_body_bytes)
+            chunks.append(chunk)
+    except (NoAnswerError, AmazonResponseError):
+        raise
+    except _NO_ANSWER as exc:
+        raise NoAnswerError(type(exc).__name__) from None
+
+
+def _limit_next_read(raw: urllib3.HTTPResponse, seconds: float) -> None:
+    """Let the next socket read wait at most ``seconds`` (the time left), so one stalled
+    read cannot outlast the deadline either."""
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(max(seconds, 0.001))
+
+
+def _too_large(what: str, max_body_bytes: int) -> AmazonResponseError:
+    return AmazonResponseError(
+        f"Amazon's {what} answer is larger than {max_body_bytes // (1024 * 1024)} MB; "
+        "nothing from it was saved.",
+        code="ResponseTooLarge",
+    )
