@@ -124,6 +124,57 @@ def follow_next_tokens(
     )
 
 
+# Bounds on item NextToken walks: far beyond any real order, they only stop a looping server.
+MAX_ITEM_PAGES = 1_000
+
+
+class ItemsPage(Protocol):
+    """One page of an order's items, as both parsers return it."""
+
+    amazon_order_id: str
+    items: tuple[OrderItem, ...]
+    next_token: str | None
+    request_id: str | None
+
+
+def walk_item_pages(
+    amazon_order_id: str, fetch: Callable[[str | None], ItemsPage]
+) -> tuple[OrderItem, ...]:
+    """Every item of one order: ``fetch(None)``, then ``fetch(token)`` until no NextToken.
+
+    Each page must be of the order asked for (else nothing is saved); a NextToken that comes
+    back unchanged would loop and stops with an error. An item Amazon repeats on a later page
+    (same OrderItemId: pages shifted while we walked) is kept once, where it first came, so
+    the CRM never gets a line twice.
+    """
+    items: dict[str, OrderItem] = {}
+    token: str | None = None
+    for _ in range(MAX_ITEM_PAGES):
+        page = fetch(token)
+        if page.amazon_order_id != amazon_order_id:
+            raise AmazonResponseError(
+                f"Amazon answered items of {page.amazon_order_id[:60]} when asked for "
+                f"{amazon_order_id}; nothing was saved.",
+                code="MalformedResponse",
+                request_id=page.request_id,
+            )
+        if token is not None and page.next_token == token:
+            raise AmazonResponseError(
+                "Amazon returned the same items NextToken twice.",
+                code="NextTokenLoop",
+                request_id=page.request_id,
+            )
+        for item in page.items:
+            items.setdefault(item.order_item_id, item)
+        token = page.next_token
+        if not token:
+            return tuple(items.values())
+    raise AmazonResponseError(
+        f"Order {amazon_order_id} has more than {MAX_ITEM_PAGES} item pages; stopped.",
+        code="NextTokenLoop",
+    )
+
+
 def fetch_items_concurrently(
     list_order_items: Callable[[str], tuple[OrderItem, ...]],
     amazon_order_ids: Sequence[str],

@@ -15,29 +15,20 @@ from amazon_ext.amazon.base import (
     ClientStats,
     fetch_items_concurrently,
     follow_next_tokens,
+    walk_item_pages,
 )
-from amazon_ext.amazon.errors import AmazonCredentialError, AmazonResponseError
+from amazon_ext.amazon.errors import AmazonCredentialError
 from amazon_ext.amazon.mws import parsing
 from amazon_ext.amazon.mws.operations import GET_ORDER_MAX_IDS, MAX_RESULTS_PER_PAGE
 from amazon_ext.amazon.mws.transport import MwsTransport
 from amazon_ext.amazon.pacing import QuotaPacer
 from amazon_ext.amazon.types import Order, OrderItem, OrderPage
+from amazon_ext.amazon.values import iso_z
 
 # Amazon serves data no fresher than two minutes (spec §1, §7.4).
 FRESHNESS_LAG = timedelta(minutes=2)
-# Bounds on NextToken walks: far beyond any real account, they only stop a looping server.
-MAX_ITEM_PAGES = 1_000
+# Bound on the participations walk: far beyond any real account, it only stops a loop.
 MAX_PARTICIPATION_PAGES = 100
-
-
-def _iso(when: datetime) -> str:
-    """UTC ISO 8601 with ``Z``, milliseconds kept (floored) when there are any."""
-    if when.tzinfo is None:
-        raise ValueError("Amazon dates must be aware datetimes (UTC)")
-    when = when.astimezone(UTC)
-    millis = when.microsecond // 1000
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
 
 
 class MwsClient:
@@ -116,7 +107,7 @@ class MwsClient:
                 raise ValueError("Amazon dates must be aware datetimes (UTC)")
         latest = datetime.now(UTC) - FRESHNESS_LAG
         until = latest if before is None else min(before, latest)
-        after_text, until_text = _iso(after), _iso(until)
+        after_text, until_text = iso_z(after), iso_z(until)
         self._transport.endpoint()  # credential problems surface before the first page is asked for
         if after >= until:
             return iter(())
@@ -155,42 +146,18 @@ class MwsClient:
     # ---- items ---------------------------------------------------------------------------
 
     def list_order_items(self, amazon_order_id: str) -> tuple[OrderItem, ...]:
-        """ListOrderItems then ListOrderItemsByNextToken until no NextToken is left."""
-        body, request_id = self._call("ListOrderItems", {"AmazonOrderId": amazon_order_id})
-        page = parsing.parse_order_items(body, action="ListOrderItems", request_id=request_id)
-        self._check_items_page(page, amazon_order_id)
-        items = list(page.items)
-        token = page.next_token
-        for _ in range(MAX_ITEM_PAGES):
-            if not token:
-                return tuple(items)
-            body, request_id = self._call("ListOrderItemsByNextToken", {"NextToken": token})
-            page = parsing.parse_order_items(
-                body, action="ListOrderItemsByNextToken", request_id=request_id
-            )
-            self._check_items_page(page, amazon_order_id)
-            if page.next_token == token:
-                raise AmazonResponseError(
-                    "Amazon returned the same items NextToken twice.",
-                    code="NextTokenLoop",
-                    request_id=page.request_id,
-                )
-            items.extend(page.items)
-            token = page.next_token
-        raise AmazonResponseError(
-            f"Order {amazon_order_id} has more than {MAX_ITEM_PAGES} item pages; stopped.",
-            code="NextTokenLoop",
-        )
+        """ListOrderItems then ListOrderItemsByNextToken until no NextToken is left; an item
+        repeated on a later page is kept once (see base.walk_item_pages)."""
 
-    @staticmethod
-    def _check_items_page(page: parsing.OrderItemsPage, amazon_order_id: str) -> None:
-        if page.amazon_order_id != amazon_order_id:
-            raise AmazonResponseError(
-                f"Amazon answered items of {page.amazon_order_id} when asked for "
-                f"{amazon_order_id}; nothing was saved.",
-                code="MalformedResponse",
-                request_id=page.request_id,
-            )
+        def fetch(token: str | None) -> parsing.OrderItemsPage:
+            if token is None:
+                action, params = "ListOrderItems", {"AmazonOrderId": amazon_order_id}
+            else:
+                action, params = "ListOrderItemsByNextToken", {"NextToken": token}
+            body, request_id = self._call(action, params)
+            return parsing.parse_order_items(body, action=action, request_id=request_id)
+
+        return walk_item_pages(amazon_order_id, fetch)
 
     def list_order_items_many(
         self, amazon_order_ids: Sequence[str], *, max_workers: int = 4

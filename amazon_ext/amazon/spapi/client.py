@@ -5,7 +5,7 @@ AmazonOrdersClient exactly like MwsClient, so the jobs never know which one they
   client for the buyer's name, email and address (spec §5 "PII and the RDT"). If Amazon
   refuses the RDT (the app has no restricted role) the client carries on with the plain LWA
   token: Amazon then leaves BuyerInfo empty, the mapping files those orders under the
-  anonymous "Amazon Customer" contact, and ``run_notes`` says why.
+  anonymous "Amazon Customer" contact, and ``run_notes`` says why (spapi/rdt.py).
 * Orders: through an :class:`OrdersApi` (v0 today, see orders_v0.py).
 * Every call: SpApiTransport (pacing by usage plan, 429 / 5xx / 403 handling).
 """
@@ -13,9 +13,6 @@ AmazonOrdersClient exactly like MwsClient, so the jobs never know which one they
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -24,29 +21,23 @@ from amazon_ext.amazon.base import (
     ClientStats,
     fetch_items_concurrently,
     follow_next_tokens,
+    walk_item_pages,
 )
-from amazon_ext.amazon.errors import (
-    AmazonCredentialError,
-    AmazonRequestError,
-    AmazonResponseError,
-)
+from amazon_ext.amazon.errors import AmazonCredentialError
 from amazon_ext.amazon.marketplaces import SPAPI_ENDPOINTS, marketplace_for
 from amazon_ext.amazon.pacing import QuotaPacer
 from amazon_ext.amazon.spapi import parsing
-from amazon_ext.amazon.spapi.lwa import AccessToken, LwaTokens, refresh_margin
-from amazon_ext.amazon.spapi.operations import CREATE_RDT, RDT_PATH
+from amazon_ext.amazon.spapi.lwa import LwaTokens
 from amazon_ext.amazon.spapi.orders_v0 import OrdersApi, OrdersV0
+from amazon_ext.amazon.spapi.rdt import RDT_WITHHELD_NOTE, RestrictedTokens
 from amazon_ext.amazon.spapi.transport import SpApiTransport
 from amazon_ext.amazon.types import Order, OrderItem, OrderPage
+
+__all__ = ["RDT_WITHHELD_NOTE", "SpApiClient"]
 
 # Amazon serves data no fresher than two minutes and rejects a *Before inside them (spec
 # §7.4); the extra seconds absorb clock skew between us and Amazon.
 FRESHNESS_LAG = timedelta(minutes=2, seconds=15)
-MAX_ITEM_PAGES = 1_000
-RDT_WITHHELD_NOTE = (
-    "buyer data withheld: the app has no Restricted Data Token role, so Amazon sent no buyer "
-    "name, email or street address; these orders use the anonymous Amazon Customer contact."
-)
 
 
 class SpApiClient:
@@ -100,9 +91,12 @@ class SpApiClient:
             marketplace_ids=self.marketplace_ids,
         )
         self.orders_api: OrdersApi = orders_api(self._transport)
-        self._rdt: AccessToken | None = None
-        self._rdt_refused = False
-        self._rdt_lock = threading.Lock()
+        self._rdt = RestrictedTokens(
+            transport=self._transport,
+            lwa=self._lwa,
+            resources=self.orders_api.restricted_resources,
+            run_notes=self.run_notes,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -156,53 +150,7 @@ class SpApiClient:
 
     def _restricted(self, rejected: str | None = None) -> str:
         """An RDT for the order calls, or the LWA token when the app may not have one."""
-        with self._rdt_lock:
-            if not self._rdt_refused:
-                rdt = self._rdt
-                if rdt is not None and rdt.usable() and rdt.value != rejected:
-                    return rdt.value
-                resources = self.orders_api.restricted_resources()
-                if resources:
-                    self._rdt = self._request_rdt(resources)
-                    if self._rdt is not None:
-                        return self._rdt.value
-        return self._lwa(rejected)
-
-    def _request_rdt(self, resources: list[dict]) -> AccessToken | None:
-        started = time.time()
-        try:
-            body, request_id = self._transport.call(
-                CREATE_RDT,
-                RDT_PATH,
-                token=self._lwa,
-                json_body=json.dumps({"restrictedResources": resources}),
-            )
-        except AmazonCredentialError as exc:
-            if exc.field != "lwa_refresh_token" or exc.code != "Unauthorized":
-                raise  # the LWA credentials themselves are wrong
-            return self._withheld()
-        except AmazonRequestError:
-            # Amazon also answers 400 when a data element is not granted to the app.
-            return self._withheld()
-        data = parsing.load_json(body, request_id=request_id, what=CREATE_RDT)
-        token = data.get("restrictedDataToken")
-        if not isinstance(token, str) or not token:
-            raise AmazonResponseError(
-                "Amazon's Restricted Data Token answer had no token.",
-                code="MalformedResponse",
-                request_id=request_id,
-            )
-        try:
-            expires_in = float(data.get("expiresIn") or 3600)
-        except (TypeError, ValueError):
-            expires_in = 3600.0
-        return AccessToken(token, started + expires_in - refresh_margin(expires_in))
-
-    def _withheld(self) -> None:
-        self._rdt_refused = True
-        if RDT_WITHHELD_NOTE not in self.run_notes:
-            self.run_notes.append(RDT_WITHHELD_NOTE)
-        return None
+        return self._rdt(rejected)
 
     # ---- orders --------------------------------------------------------------------------
 
@@ -262,35 +210,15 @@ class SpApiClient:
     # ---- items ---------------------------------------------------------------------------
 
     def list_order_items(self, amazon_order_id: str) -> tuple[OrderItem, ...]:
-        """getOrderItems, then with NextToken until none is left."""
+        """getOrderItems, then with NextToken until none is left (base.walk_item_pages)."""
         self._check()
-        items: list[OrderItem] = []
-        token: str | None = None
-        for _ in range(MAX_ITEM_PAGES):
-            page = self.orders_api.order_items_page(
+
+        def fetch(token: str | None) -> parsing.OrderItemsPage:
+            return self.orders_api.order_items_page(
                 token=self._restricted, amazon_order_id=amazon_order_id, next_token=token
             )
-            if page.amazon_order_id != amazon_order_id:
-                raise AmazonResponseError(
-                    f"Amazon answered items of {page.amazon_order_id} when asked for "
-                    f"{amazon_order_id}; nothing was saved.",
-                    code="MalformedResponse",
-                    request_id=page.request_id,
-                )
-            if token is not None and page.next_token == token:
-                raise AmazonResponseError(
-                    "Amazon returned the same items NextToken twice.",
-                    code="NextTokenLoop",
-                    request_id=page.request_id,
-                )
-            items.extend(page.items)
-            token = page.next_token
-            if not token:
-                return tuple(items)
-        raise AmazonResponseError(
-            f"Order {amazon_order_id} has more than {MAX_ITEM_PAGES} item pages; stopped.",
-            code="NextTokenLoop",
-        )
+
+        return walk_item_pages(amazon_order_id, fetch)
 
     def list_order_items_many(
         self, amazon_order_ids: Sequence[str], *, max_workers: int = 4

@@ -9,10 +9,11 @@ methods and ``restricted_resources() == []``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import quote
 
+from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.spapi import parsing
 from amazon_ext.amazon.spapi.operations import (
     GET_ORDER,
@@ -23,16 +24,9 @@ from amazon_ext.amazon.spapi.operations import (
 )
 from amazon_ext.amazon.spapi.transport import AmazonNotFoundError, SpApiTransport, TokenProvider
 from amazon_ext.amazon.types import Order, OrderPage
+from amazon_ext.amazon.values import iso_z
 
-
-def iso_z(when: datetime) -> str:
-    """UTC ISO 8601 with ``Z`` (SP-API rejects offsets such as +09:00, spec §7.5)."""
-    if when.tzinfo is None:
-        raise ValueError("Amazon dates must be aware datetimes (UTC)")
-    when = when.astimezone(UTC)
-    millis = when.microsecond // 1000
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+__all__ = ["OrdersApi", "OrdersV0", "iso_z"]  # iso_z: orders_v2026 imports it from here
 
 
 class OrdersApi(Protocol):
@@ -99,17 +93,29 @@ class OrdersV0:
         next_token: str | None = None,
         max_results: int = MAX_RESULTS_PER_PAGE,
     ) -> OrderPage:
+        """One getOrders page. Every page sends the same filters — MarketplaceIds, the
+        After/Before pair, MaxResultsPerPage — and later pages add the NextToken: Amazon's
+        current ordersV0 model says NextToken does not change the filters, and a page
+        asked without them is not guaranteed to be of the same listing."""
         prefix = "Created" if by_created else "LastUpdated"
-        params = {"MarketplaceIds": ",".join(marketplace_ids)}
+        params = {
+            "MarketplaceIds": ",".join(marketplace_ids),
+            f"{prefix}After": iso_z(after),
+            f"{prefix}Before": iso_z(before),
+            "MaxResultsPerPage": str(max_results),
+        }
         if next_token:
-            # With NextToken Amazon ignores the other criteria; MarketplaceIds stays required.
             params["NextToken"] = next_token
-        else:
-            params[f"{prefix}After"] = iso_z(after)
-            params[f"{prefix}Before"] = iso_z(before)
-            params["MaxResultsPerPage"] = str(max_results)
         body, request_id = self._transport.call(GET_ORDERS, ORDERS_PATH, token=token, params=params)
-        return parsing.parse_orders(body, request_id=request_id)
+        page = parsing.parse_orders(body, request_id=request_id)
+        if len(page.orders) > MAX_RESULTS_PER_PAGE:
+            raise AmazonResponseError(
+                f"Amazon's getOrders page has {len(page.orders)} orders, more than its maximum "
+                f"of {MAX_RESULTS_PER_PAGE}; nothing from it was saved.",
+                code="MalformedResponse",
+                request_id=request_id,
+            )
+        return page
 
     def get_order(self, *, token: TokenProvider, amazon_order_id: str) -> Order | None:
         try:
