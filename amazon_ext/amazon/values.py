@@ -26,7 +26,8 @@ from amazon_ext.amazon.types import Address, Money
 
 QUOTE_LIMIT = 200
 MAX_TEXT_NUMBER = 64  # characters; no real amount or count is longer
-MAX_AMOUNT = Decimal(10) ** 12
+MAX_AMOUNT_DIGITS = 12
+MAX_AMOUNT = Decimal(10) ** MAX_AMOUNT_DIGITS
 MAX_DECIMALS = 10
 MAX_COUNT = 10_000_000
 EARLIEST_YEAR = 1995
@@ -75,7 +76,8 @@ def parse_decimal(text: str, *, name: str) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         raise UnreadableValueError(f"{name} {quote(text, 40)} is not a number") from None
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+    # adjusted() needs no arithmetic context: abs(Decimal("1e999999999")) would overflow.
+    if not amount.is_finite() or (amount and amount.adjusted() >= MAX_AMOUNT_DIGITS):
         raise UnreadableValueError(f"{name} {quote(text, 40)} is out of range")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
