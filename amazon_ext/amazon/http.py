@@ -122,9 +122,9 @@ def send(
             allow_redirects=False,
         )
     except _NO_ANSWER as exc:
-        raise NoAnswerError(type(exc).__name__) from None
+        raise _no_answer(exc, deadline, deadline_seconds) from None
     try:
-        body = _read_body(response, deadline, max_body_bytes, what)
+        body = _read_body(response, deadline, deadline_seconds, max_body_bytes, what)
     finally:
         response.close()
     return HttpAnswer(
@@ -135,8 +135,18 @@ def send(
     )
 
 
+def _no_answer(exc: BaseException, deadline: float, seconds: float) -> NoAnswerError:
+    if time.monotonic() >= deadline - 0.005:
+        return NoAnswerError(f"no complete answer within the {seconds:g} s deadline")
+    return NoAnswerError(type(exc).__name__)
+
+
 def _read_body(
-    response: requests.Response, deadline: float, max_body_bytes: int, what: str
+    response: requests.Response,
+    deadline: float,
+    seconds: float,
+    max_body_bytes: int,
+    what: str,
 ) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_body_bytes:
@@ -148,7 +158,7 @@ def _read_body(
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise NoAnswerError("deadline passed while reading the body")
+                raise NoAnswerError(f"no complete answer within the {seconds:g} s deadline")
             _limit_next_read(raw, left)
             chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
             if not chunk:
@@ -160,7 +170,7 @@ def _read_body(
     except (NoAnswerError, AmazonResponseError):
         raise
     except _NO_ANSWER as exc:
-        raise NoAnswerError(type(exc).__name__) from None
+        raise _no_answer(exc, deadline, seconds) from None
 
 
 def _limit_next_read(raw: urllib3.HTTPResponse, seconds: float) -> None:
