@@ -53,7 +53,8 @@ class ScriptedMws:
     """A loopback HTTP server that answers from a script and records what it received.
 
     For what the stand-in does not offer: the exact request bytes and headers, and Amazon
-    answers it never gives (QuotaExceeded, InputStreamDisconnected).
+    answers it never gives (QuotaExceeded, InputStreamDisconnected). GET (SP-API) and POST
+    (MWS, LWA) alike.
     """
 
     def __init__(self) -> None:
@@ -69,7 +70,12 @@ class ScriptedMws:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 scripted.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                    }
                 )
                 status, headers, payload = scripted.script.pop(0)
                 self.send_response(status)
@@ -78,6 +84,8 @@ class ScriptedMws:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            do_GET = do_POST  # noqa: N815  (http.server names it)
 
             def log_message(self, format: str, *args: object) -> None:
                 return
