@@ -81,12 +81,12 @@ def test_lease_renews_in_the_background_while_the_run_waits():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_watchdog_resends_only_runs_whose_lease_expired(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_watchdog_resends_only_runs_whose_lease_expired():
     from config.celery_app import app
 
     sent = []
-    app.conf.task_always_eager = True  # the resent task runs here: it needs credentials
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the resent task runs here, at once
     try:
         live_tenant, dead_tenant = TenantFactory(), TenantFactory()
         live = sync_run_start(
@@ -102,7 +102,7 @@ def test_watchdog_resends_only_runs_whose_lease_expired(settings):
         )
         sent = sync_runs_recover()
     finally:
-        app.conf.task_always_eager = False
+        app.conf.task_always_eager = eager
     assert sent == [dead.pk]
     dead.refresh_from_db()
     live.refresh_from_db()
