@@ -37,7 +37,10 @@ def origin(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range or not a number: not a server we will call
+        return ""
     return f"{parts.scheme}://{parts.hostname.lower()}{port}"
 
 

@@ -295,3 +295,21 @@ def test_disconnect_revokes_the_grant_and_forgets_the_connection(client, zoho_st
 
     assert zoho_standin.oauth.refresh[token].revoked
     assert not ZohoConnection.objects.filter(tenant=tenant).exists()
+
+
+@pytest.mark.parametrize(
+    "server", ["https://accounts.zoho.com:99999999", "https://accounts.zoho.com:x"]
+)
+def test_accounts_server_with_a_bad_port_is_refused_not_a_500(client, zoho_standin, server):
+    zoho_standin.create_org(dc="com", company_name="Acme", admin_email="boss@acme.example")
+    tenant, admin = make_tenant()
+    client.force_login(admin)
+    client.raise_request_exception = False
+    callback = zoho_authorize(zoho_standin, _start(client, tenant), "boss@acme.example")
+    params = dict(parse_qsl(urlsplit(callback).query))
+
+    resp = client.get("/zoho/callback", {**params, "accounts-server": server})
+
+    assert resp.status_code == 302
+    assert any("accounts server we do not recognise" in m for m in _messages(resp))
+    assert not ZohoConnection.objects.filter(tenant=tenant).exists()
