@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crm_sync.decimal_json import DecimalJSONDecoder, DecimalJSONEncoder
 from history.models import ScheduleKind
 from tenants.encryption import EncryptedSecretField
 from tenants.models import Tenant
@@ -18,33 +19,66 @@ class ZohoConnection(models.Model):
         CONNECTED = "connected", "Connected"
         BROKEN = "broken", "Needs reconnecting"
 
-    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="zoho_connection")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONNECTED)
+    tenant = models.OneToOneField(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="zoho_connection",
+        help_text="The tenant (seller organisation) this Zoho CRM connection belongs to",
+    )
+    status = models.CharField(
+        max_length=16,
+        choices=Status.choices,
+        default=Status.CONNECTED,
+        help_text='"Needs reconnecting" once Zoho refused the tokens; an admin reconnects in Settings',
+    )
     status_reason = models.TextField(blank=True, help_text="Why the connection needs attention")
     location = models.CharField(max_length=16, blank=True, help_text='Zoho data centre, e.g. "eu"')
     accounts_server = models.URLField(
         help_text="e.g. https://accounts.zoho.eu; every token call goes here"
     )
     api_domain = models.URLField(help_text="e.g. https://www.zohoapis.eu; every API call goes here")
-    scope = models.TextField(blank=True)
-    refresh_token = EncryptedSecretField("Zoho refresh token")
-    access_token = EncryptedSecretField("Zoho access token", blank=True)
-    access_token_expires_at = models.DateTimeField(null=True, blank=True)
-    org_id = models.CharField(max_length=32, blank=True)
-    org_name = models.CharField(max_length=200, blank=True)
+    scope = models.TextField(
+        blank=True, help_text='Scopes Zoho granted, e.g. "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL"'
+    )
+    refresh_token = EncryptedSecretField(
+        "Zoho refresh token", help_text="Encrypted at rest; shown masked, never editable"
+    )
+    access_token = EncryptedSecretField(
+        "Zoho access token", blank=True, help_text="Encrypted at rest; refreshed about hourly"
+    )
+    access_token_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Zoho stops accepting the access token (UTC)"
+    )
+    org_id = models.CharField(
+        max_length=32, blank=True, help_text='Zoho organisation id, e.g. "60012345678"'
+    )
+    org_name = models.CharField(
+        max_length=200, blank=True, help_text='Zoho organisation name, e.g. "Acme Inc"'
+    )
     edition = models.CharField(max_length=32, blank=True, help_text='e.g. "enterprise"')
     field_api_names = models.JSONField(
         default=dict,
         blank=True,
         help_text='API names read back after field setup, e.g. {"Products": {"ASIN No": "ASIN_No"}}',
     )
-    fields_ready_at = models.DateTimeField(null=True, blank=True)
-    credits_remaining = models.IntegerField(null=True, blank=True)
-    connected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    fields_ready_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the custom fields were set up; empty: at the next run",
     )
-    connected_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    credits_remaining = models.IntegerField(
+        null=True, blank=True, help_text="API credits left today, as Zoho last reported"
+    )
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The administrator who connected Zoho CRM",
+    )
+    connected_at = models.DateTimeField(auto_now_add=True, help_text="When Zoho CRM was connected")
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last change to this connection")
 
     def __str__(self) -> str:
         return (
@@ -62,14 +96,21 @@ class ZohoLink(models.Model):
     Sales_Orders by Amazon Order ID.
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose record this is"
+    )
     module = models.CharField(max_length=32, help_text='"Products", "Contacts" or "Sales_Orders"')
-    amazon_key = models.CharField(max_length=320)
-    zoho_id = models.CharField(max_length=32)
+    amazon_key = models.CharField(
+        max_length=320,
+        help_text='ASIN, buyer key or Amazon Order ID, e.g. "B00TEST001" or "112-1234567-1234567"',
+    )
+    zoho_id = models.CharField(
+        max_length=32, help_text='Zoho record id, e.g. "5725767000000412345"'
+    )
     fingerprint = models.CharField(
         max_length=64, blank=True, help_text="Hash of what we last wrote; equal means no write"
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, help_text="When we last wrote the record")
 
     class Meta:
         constraints = [
@@ -85,16 +126,26 @@ class ZohoLink(models.Model):
 class AmazonOrderState(models.Model):
     """What we last saw of an order, to fetch items only for new or changed orders."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    amazon_order_id = models.CharField(max_length=32)
-    marketplace_id = models.CharField(max_length=20, blank=True)
-    order_status = models.CharField(max_length=32)
-    last_update_date = models.DateTimeField()
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose order this is"
+    )
+    amazon_order_id = models.CharField(
+        max_length=32, help_text='Amazon Order ID, e.g. "112-1234567-1234567"'
+    )
+    marketplace_id = models.CharField(
+        max_length=20, blank=True, help_text='Where it was sold, e.g. "ATVPDKIKX0DER"'
+    )
+    order_status = models.CharField(
+        max_length=32, help_text='Amazon\'s OrderStatus when we last saw it, e.g. "Shipped"'
+    )
+    last_update_date = models.DateTimeField(help_text="Amazon's LastUpdateDate when we last saw it")
     complete = models.BooleanField(
         default=False, help_text="False while Amazon withholds money/buyer (Pending)"
     )
-    zoho_id = models.CharField(max_length=32, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    zoho_id = models.CharField(
+        max_length=32, blank=True, help_text="The order's Zoho Sales Order id, once written"
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="When a run last recorded it")
 
     class Meta:
         constraints = [
@@ -110,13 +161,19 @@ class AmazonOrderState(models.Model):
 class SyncCursor(models.Model):
     """Where each job resumes: the last window end Amazon confirmed, per marketplace group."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    schedule = models.CharField(max_length=32, choices=ScheduleKind.choices)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose job this is"
+    )
+    schedule = models.CharField(
+        max_length=32, choices=ScheduleKind.choices, help_text="The job that keeps this cursor"
+    )
     marketplace_key = models.CharField(
         max_length=64, help_text='e.g. "ATVPDKIKX0DER,A2Q3Y263D00KWC"'
     )
-    watermark = models.DateTimeField()
-    updated_at = models.DateTimeField(auto_now=True)
+    watermark = models.DateTimeField(
+        help_text="The next run lists orders from here (less a few minutes of overlap)"
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the cursor last moved")
 
     class Meta:
         constraints = [
@@ -132,11 +189,21 @@ class SyncCursor(models.Model):
 class TenantSchedule(models.Model):
     """A tenant's schedule and its django-celery-beat task (deleted with the tenant)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="schedules")
-    kind = models.CharField(max_length=32, choices=ScheduleKind.choices)
-    enabled = models.BooleanField(default=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="schedules", help_text="Whose schedule"
+    )
+    kind = models.CharField(
+        max_length=32,
+        choices=ScheduleKind.choices,
+        help_text='"Sync Amazon Record" or "Update Order Status"',
+    )
+    enabled = models.BooleanField(default=True, help_text="Off: the daily run does not happen")
     periodic_task = models.OneToOneField(
-        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The beat task that fires it daily at 23:55 in the tenant's time zone",
     )
 
     class Meta:
@@ -152,14 +219,23 @@ class ManualRunSlot(models.Model):
     """One used Run Now. At most two slots per schedule per tenant-local day: the unique
     constraint, not application code, makes a third impossible under concurrent clicks."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    schedule = models.CharField(max_length=32, choices=ScheduleKind.choices)
-    local_date = models.DateField(help_text="The day in the tenant's time zone")
-    slot = models.PositiveSmallIntegerField()
-    used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose Run Now this was"
     )
-    used_at = models.DateTimeField(auto_now_add=True)
+    schedule = models.CharField(
+        max_length=32, choices=ScheduleKind.choices, help_text="The job that was run"
+    )
+    local_date = models.DateField(help_text="The day in the tenant's time zone")
+    slot = models.PositiveSmallIntegerField(help_text="1 or 2: the day's first or second Run Now")
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who clicked Run Now",
+    )
+    used_at = models.DateTimeField(auto_now_add=True, help_text="When Run Now was clicked")
 
     class Meta:
         constraints = [
@@ -174,22 +250,71 @@ class ManualRunSlot(models.Model):
 
 
 class StagedRecord(models.Model):
-    """A Zoho write waiting for its batch. A run first stages every page (Amazon's side),
-    then writes products, contacts and orders in full batches of 100, so each record is
-    written once per run with its final content. Rows are deleted as their batch commits;
-    leftovers of a dead run are rebuilt from Amazon by the next one."""
+    """A Zoho write waiting for its batch. A run first stages every batch its source yields
+    (Amazon's side), then writes products, contacts and orders in full batches of 100, so each
+    record is written once per run with its final content. Rows are deleted as their batch
+    commits; leftovers of a dead run are rebuilt from Amazon by the next one.
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    run = models.ForeignKey("history.SyncRun", on_delete=models.CASCADE, related_name="+")
-    module = models.CharField(max_length=32)
-    amazon_key = models.CharField(max_length=320)
+    What the writer needs is in typed columns; ``data`` is the Zoho record without its
+    lookups (``buyer_key`` and ``product_keys`` name them until they have Zoho ids), money
+    kept as exact Decimals.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose record this is"
+    )
+    run = models.ForeignKey(
+        "history.SyncRun",
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The run that staged it",
+    )
+    module = models.CharField(max_length=32, help_text='"Products", "Contacts" or "Sales_Orders"')
+    amazon_key = models.CharField(
+        max_length=320, help_text='ASIN, buyer key or Amazon Order ID, e.g. "B00TEST001"'
+    )
     action = models.CharField(
         max_length=16, help_text='"upsert" (products, contacts), "create", "fill" or "status"'
     )
-    data = models.JSONField(help_text="The Zoho record, lookups still as Amazon keys")
-    fingerprint = models.CharField(max_length=64, blank=True)
-    meta = models.JSONField(default=dict, blank=True)
-    sort_key = models.CharField(max_length=40, blank=True, help_text="Latest wins (ISO time)")
+    data = models.JSONField(
+        encoder=DecimalJSONEncoder,
+        decoder=DecimalJSONDecoder,
+        help_text='The Zoho record without lookups; money as {"__decimal__": "19.99"}',
+    )
+    fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the record's content, kept on its link"
+    )
+    order_status = models.CharField(
+        max_length=32, blank=True, help_text='Sales orders: Amazon\'s OrderStatus, e.g. "Shipped"'
+    )
+    previous_status = models.CharField(
+        max_length=32, blank=True, help_text='Sales orders: the status we last saw, e.g. "Pending"'
+    )
+    amazon_last_update = models.DateTimeField(
+        null=True, blank=True, help_text="Sales orders: Amazon's LastUpdateDate"
+    )
+    purchase_date = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Sales orders: Amazon's PurchaseDate; contacts: that of the buyer's latest order",
+    )
+    marketplace_id = models.CharField(
+        max_length=20, blank=True, help_text='Sales orders: e.g. "ATVPDKIKX0DER"'
+    )
+    complete = models.BooleanField(
+        default=False, help_text="Sales orders: False while Amazon withholds money/buyer (Pending)"
+    )
+    buyer_key = models.CharField(
+        max_length=320, blank=True, help_text="Sales orders: the Contact lookup, by buyer key"
+    )
+    zoho_id = models.CharField(
+        max_length=32, blank=True, help_text="Sales orders already in Zoho: their record id"
+    )
+    product_keys = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Sales orders: the ASIN of each line, in line order, e.g. ["B00TEST001"]',
+    )
 
     class Meta:
         constraints = [

@@ -5,26 +5,17 @@ from __future__ import annotations
 import logging
 import time
 
-from amazon_ext.amazon.errors import (
-    AmazonCredentialError,
-    AmazonError,
-    AmazonResponseError,
-    AmazonServiceError,
-    AmazonThrottledError,
-)
+from amazon_ext.amazon.errors import AmazonCredentialError, AmazonError
 from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.models import AmazonCredentials
+from crm_sync.pipeline import SyncJob, run_pipeline
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
-from crm_sync.sync import SyncJob, run_sync
+from crm_sync.sources.listing import ListingSource
 from crm_sync.zoho.client import client_for
-from crm_sync.zoho.errors import (
-    ZohoApiError,
-    ZohoError,
-    ZohoRateLimitedError,
-    ZohoReconnectRequiredError,
-)
+from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
 from crm_sync.zoho.fields import fields_setup
 from history.models import SyncRun
+from outbound.errors import is_retryable
 from tenants.encryption import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
@@ -90,10 +81,15 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
             amazon=amazon,
             zoho=zoho,
             names=connection.field_api_names,
-            marketplace_ids=list(credentials.marketplace_ids),
             heartbeat=heartbeat,
         )
-        run_sync(job)
+        source = ListingSource(
+            amazon=amazon,
+            tenant_id=run.tenant_id,
+            schedule=run.schedule,
+            marketplace_ids=list(credentials.marketplace_ids),
+        )
+        run_pipeline(job, source)
         notes = list(getattr(amazon, "run_notes", []) or [])
         return sync_run_finish(
             run_id=run.pk, notes=notes, api_calls=_api_calls(amazon, zoho), failures=job.failures
@@ -105,8 +101,9 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
         return _finish_failed(run, f"Zoho CRM: {exc}", amazon, zoho)
     except SecretDecryptionError as exc:
         return _finish_failed(run, str(exc), amazon, zoho)
-    except (AmazonServiceError, AmazonThrottledError, ZohoError, AmazonError) as exc:
-        if is_transient(exc) and not final_attempt:
+    except (AmazonError, ZohoError) as exc:
+        # The error says whether a later attempt can succeed (outbound.errors).
+        if is_retryable(exc) and not final_attempt:
             sync_run_heartbeat(run_id=run.pk, api_calls=_api_calls(amazon, zoho))
             raise TransientSyncError(str(exc)) from exc
         who = "Amazon" if isinstance(exc, AmazonError) else "Zoho CRM"
@@ -117,16 +114,6 @@ def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
             amazon,
             zoho,
         )
-
-
-def is_transient(exc: Exception) -> bool:
-    """Worth another attempt later: Amazon or Zoho unavailable, throttled past our backoff,
-    or a response cut short. Credential and request errors are not."""
-    if isinstance(exc, AmazonServiceError | AmazonThrottledError | AmazonResponseError):
-        return True
-    if isinstance(exc, ZohoRateLimitedError):
-        return True
-    return isinstance(exc, ZohoApiError) and (exc.status == 0 or exc.status >= 500)
 
 
 def _finish_failed(run: SyncRun, message: str, amazon, zoho) -> SyncRun:

@@ -16,8 +16,8 @@ from django.db import connection
 
 from config.celery_app import app
 from crm_sync.models import StagedRecord
+from crm_sync.pipeline.items import ITEM_FETCH_WORKERS
 from crm_sync.services.runs import sync_run_start
-from crm_sync.sync import ITEM_FETCH_WORKERS
 from history.models import OrderEvent, SyncRun
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book
 from tests.fixtures.amazon import make_amazon_book

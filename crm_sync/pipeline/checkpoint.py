@@ -1,0 +1,82 @@
+"""The checkpoint: a written batch's links, order states, Order History and counts commit
+in one transaction with the removal of its staged rows, or none of them does. A crash
+before it leaves the staged rows for the next attempt; Zoho's upserts on unique keys make
+writing them again harmless."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from amazon_ext.amazon.types import Order
+from crm_sync import mapping
+from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.pipeline.job import Counts, SyncJob
+from history.models import OrderEvent
+
+
+def state_of_order(job: SyncJob, order: Order, zoho_id: str) -> AmazonOrderState:
+    return AmazonOrderState(
+        tenant_id=job.tenant_id,
+        amazon_order_id=order.amazon_order_id,
+        marketplace_id=order.marketplace_id or "",
+        order_status=order.order_status,
+        last_update_date=order.last_update_date,
+        complete=mapping.is_complete(order),
+        zoho_id=zoho_id,
+    )
+
+
+def state_of_row(job: SyncJob, row: StagedRecord, zoho_id: str) -> AmazonOrderState:
+    return AmazonOrderState(
+        tenant_id=job.tenant_id,
+        amazon_order_id=row.amazon_key,
+        marketplace_id=row.marketplace_id,
+        order_status=row.order_status,
+        last_update_date=row.amazon_last_update,
+        complete=row.complete,
+        zoho_id=zoho_id,
+    )
+
+
+def save_states(states: Sequence[AmazonOrderState]) -> None:
+    """Remember what we last saw of these orders (inside the caller's transaction)."""
+    now = timezone.now()
+    for state in states:
+        state.updated_at = now
+    AmazonOrderState.objects.bulk_create(
+        states,
+        update_conflicts=True,
+        unique_fields=["tenant", "amazon_order_id"],
+        update_fields=["order_status", "last_update_date", "complete", "zoho_id", "updated_at"],
+    )
+
+
+def checkpoint(
+    job: SyncJob,
+    batch: Sequence[StagedRecord],
+    counts: Counts,
+    *,
+    links: Sequence[ZohoLink] = (),
+    events: Sequence[OrderEvent] = (),
+    done: Sequence[tuple[StagedRecord, str]] = (),
+) -> None:
+    """Commit a written batch. ``done``: (sales order row, its Zoho id)."""
+    states = [state_of_row(job, row, zoho_id) for row, zoho_id in done]
+    with transaction.atomic():
+        if links:
+            ZohoLink.objects.bulk_create(
+                links,
+                update_conflicts=True,
+                unique_fields=["tenant", "module", "amazon_key"],
+                update_fields=["zoho_id", "fingerprint", "updated_at"],
+            )
+        if states:
+            save_states(states)
+        if events:
+            OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
+        StagedRecord.objects.filter(pk__in=[row.pk for row in batch]).delete()
+        counts.save_to(job.run.pk)
+    job.heartbeat()

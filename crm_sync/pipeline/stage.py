@@ -1,0 +1,189 @@
+"""Stage: map a batch's orders (pure functions in ``crm_sync.mapping``) to the Zoho records
+that differ from what Zoho holds, and save them as typed ``StagedRecord`` rows, one
+transaction per batch.
+
+A product is staged once per ASIN, by the order that introduced it; a contact once per buyer
+key, described by the buyer's latest order; a sales order once per Amazon Order ID with its
+lines. Products and contacts whose content Zoho already holds (fingerprints on ``ZohoLink``)
+are not staged.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from amazon_ext.amazon.types import Order
+from crm_sync import mapping
+from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.pipeline.checkpoint import save_states, state_of_order
+from crm_sync.pipeline.events import failed_order, record_failure
+from crm_sync.pipeline.job import Counts, SyncJob
+from crm_sync.pipeline.lookups import without_lookups
+from crm_sync.pipeline.plan import Plan
+from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
+from history.models import OrderEvent
+
+TYPED_COLUMNS = [
+    "order_status",
+    "previous_status",
+    "amazon_last_update",
+    "purchase_date",
+    "marketplace_id",
+    "complete",
+    "buyer_key",
+    "zoho_id",
+    "product_keys",
+]
+
+
+def stage(
+    job: SyncJob,
+    *,
+    plan: Plan,
+    states: dict[str, AmazonOrderState],
+    full: list[Order],
+    fetched: int,
+) -> None:
+    """Stage ``full`` (new and fill orders, with their items) and ``plan.status``; remember
+    ``plan.touched``; count ``fetched`` listed orders."""
+    events: list[OrderEvent] = []
+    counts = Counts(orders_fetched=fetched)
+    rows = _products(job, full)
+    contacts, superseded = _contacts(job, full)
+    rows += contacts
+    for order in full:
+        if not order.items:
+            reason = "Amazon returned no items for this order"
+            record_failure(job, failed_order(order), reason, events, counts)
+            continue
+        state = states.get(order.amazon_order_id)
+        rows.append(_sales_order(job, order, state))
+    for order in plan.status:
+        rows.append(_status_change(job, order, states[order.amazon_order_id]))
+
+    with transaction.atomic():
+        if superseded:
+            StagedRecord.objects.filter(
+                run=job.run, module=CONTACTS, amazon_key__in=superseded
+            ).delete()
+        if rows:
+            StagedRecord.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["run", "module", "amazon_key"],
+                update_fields=["action", "data", "fingerprint", *TYPED_COLUMNS],
+            )
+        if plan.touched:
+            touched = [(o, states[o.amazon_order_id].zoho_id) for o in plan.touched]
+            save_states([state_of_order(job, o, zoho_id) for o, zoho_id in touched])
+        if events:
+            OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
+        counts.save_to(job.run.pk)
+
+
+def _fingerprints(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
+    """Amazon key → fingerprint of what Zoho holds."""
+    return dict(
+        ZohoLink.objects.filter(
+            tenant_id=job.tenant_id, module=module, amazon_key__in=keys
+        ).values_list("amazon_key", "fingerprint")
+    )
+
+
+def _row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -> StagedRecord:
+    return StagedRecord(
+        tenant_id=job.tenant_id,
+        run=job.run,
+        module=module,
+        amazon_key=key,
+        action=action,
+        data=data,
+        **typed,
+    )
+
+
+def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
+    records = mapping.products_for_orders(orders, job.names)
+    known = _fingerprints(job, PRODUCTS, [r.amazon_key for r in records])
+    return [
+        _row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
+        for r in records
+        if known.get(r.amazon_key) != r.fingerprint
+    ]
+
+
+def _contacts(job: SyncJob, orders: list[Order]) -> tuple[list[StagedRecord], list[str]]:
+    """Contacts to stage, and buyer keys whose staged contact Zoho already holds."""
+    latest = mapping.latest_order_per_buyer(orders)
+    known = _fingerprints(job, CONTACTS, list(latest))
+    staged_from = dict(
+        StagedRecord.objects.filter(
+            run=job.run, module=CONTACTS, amazon_key__in=list(latest)
+        ).values_list("amazon_key", "purchase_date")
+    )
+    rows, superseded = [], []
+    for key, order in latest.items():
+        earlier = staged_from.get(key)
+        if earlier is not None and earlier > order.purchase_date:
+            continue  # a later order of this buyer is staged already
+        record = mapping.contact_record(order, job.names)
+        if known.get(key) == record.fingerprint:
+            superseded.append(key)  # Zoho already holds exactly this
+            continue
+        rows.append(
+            _row(
+                job,
+                CONTACTS,
+                key,
+                "upsert",
+                record.data,
+                fingerprint=record.fingerprint,
+                purchase_date=order.purchase_date,
+            )
+        )
+    return rows, superseded
+
+
+def _order_columns(order: Order, state: AmazonOrderState | None) -> dict:
+    return {
+        "order_status": order.order_status,
+        "previous_status": state.order_status if state else "",
+        "amazon_last_update": order.last_update_date,
+        "purchase_date": order.purchase_date,
+        "marketplace_id": order.marketplace_id or "",
+        "complete": mapping.is_complete(order),
+        "buyer_key": mapping.buyer_key(order),
+        "zoho_id": state.zoho_id if state else "",
+        "product_keys": [item.asin for item in order.items],
+    }
+
+
+def _sales_order(job: SyncJob, order: Order, state: AmazonOrderState | None) -> StagedRecord:
+    # Mapped with the Amazon keys in its lookups (so the fingerprint names what they point
+    # at); staged without them, the keys kept in typed columns until they have Zoho ids.
+    record = mapping.sales_order_record(
+        order,
+        contact_id=mapping.buyer_key(order),
+        product_ids={item.asin: item.asin for item in order.items},
+        names=job.names,
+    )
+    return _row(
+        job,
+        SALES_ORDERS,
+        order.amazon_order_id,
+        "fill" if state else "create",
+        without_lookups(record.data),
+        fingerprint=record.fingerprint,
+        **_order_columns(order, state),
+    )
+
+
+def _status_change(job: SyncJob, order: Order, state: AmazonOrderState) -> StagedRecord:
+    return _row(
+        job,
+        SALES_ORDERS,
+        order.amazon_order_id,
+        "status",
+        mapping.status_fields(order, job.names),
+        **_order_columns(order, state),
+    )
