@@ -16,7 +16,6 @@ from werkzeug.wrappers import Request, Response
 from . import schema
 from .control import control
 from .oauth import AccessToken
-from .query import QueryError, coql_rows, criteria_predicate, parse_coql
 from .state import ZohoState
 from .store import Module, Org, User, Writer, create_fields
 from .util import api_error, drop_connection, json_response
@@ -51,9 +50,7 @@ class Call:
 class Route:
     name: str
     handler: Callable[[Call, dict], Response]
-    scope: tuple[
-        str, ...
-    ]  # ("modules", op) | ("settings", part, op) | ("users",) | ("org",) | ("coql",)
+    scope: tuple[str, ...]  # ("modules", op) | ("settings", part, op) | ("users",) | ("org",)
     module_group: str | None = None  # regex group naming the module, if any
 
 
@@ -92,8 +89,6 @@ def scope_ok(scopes: list[str], need: tuple[str, ...], module: str | None) -> bo
         return bool(have & {"zohocrm.users.read", "zohocrm.users.all", "aaaserver.profile.read"})
     if kind == "org":
         return bool(have & {"zohocrm.org.read", "zohocrm.org.all"})
-    if kind == "coql":
-        return bool(have & {"zohocrm.coql.read", "zohocrm.coql.all"})
     return False
 
 
@@ -122,8 +117,6 @@ class ApiApp:
             ("GET", r"/users", Route("users", self.get_users, ("users",))),
             ("GET", r"/users/(?P<uid>\d+)", Route("user", self.get_user, ("users",))),
             ("GET", r"/org", Route("org", self.get_org, ("org",))),
-            ("POST", r"/coql", Route("coql", self.coql, ("coql",))),
-            ("GET", rf"/{m}/search", Route("search", self.search, ("modules", "read"), "module")),
             ("POST", rf"/{m}/upsert", Route("upsert", self.upsert, ("modules", "create+update"), "module")),
             ("GET", rf"/{m}/(?P<rid>\d+)", Route("get", self.get_record, ("modules", "read"), "module")),
             ("PUT", rf"/{m}/(?P<rid>\d+)", Route("update", self.update_one, ("modules", "update"), "module")),
@@ -232,7 +225,7 @@ class ApiApp:
             )
         # Body first: its size decides cost and whether the call is "complex".
         n_records = 0
-        if request.method in ("POST", "PUT") and route.name not in ("coql",):
+        if request.method in ("POST", "PUT"):
             try:
                 call.body = json.loads(request.get_data() or b"null")
             except ValueError:
@@ -244,14 +237,7 @@ class ApiApp:
                 )
             if isinstance(call.body, dict) and isinstance(call.body.get("data"), list):
                 n_records = len(call.body["data"])
-        elif route.name == "coql":
-            try:
-                call.body = json.loads(request.get_data() or b"null")
-            except ValueError:
-                call.body = None
-        complex_call = route.name in ("search", "coql") or (
-            route.name in ("insert", "update", "upsert") and n_records > 10
-        )
+        complex_call = route.name in ("insert", "update", "upsert") and n_records > 10
         gates = [org.gate] + ([org.sub_gate] if complex_call else [])
         entered = []
         try:
@@ -336,11 +322,6 @@ class ApiApp:
             return write_cost(n_records)
         if route == "create_module":
             return 500
-        if route == "coql":
-            query = (call.body or {}).get("select_query", "") if isinstance(call.body, dict) else ""
-            m = re.search(r"\blimit\s+(?:\d+\s*,\s*)?(\d+)", str(query), re.IGNORECASE)
-            limit = int(m.group(1)) if m else 200
-            return 1 if limit <= 200 else (2 if limit <= 1000 else 3)
         if route == "list" and call.request.args.get("cvid"):
             return 3
         return 1
@@ -564,89 +545,6 @@ class ApiApp:
             info["page_token_expiry"] = _iso_at(expiry, org)
         data = [org.public_record(module, r, fields) for r in window]
         return json_response({"data": data, "info": info})
-
-    def search(self, call: Call, params: dict) -> Response:
-        module, org = call.module, call.org
-        page, per_page = self.page_params(call)
-        if page * per_page > PAGE_LIMIT:
-            raise bad(
-                400, "LIMIT_REACHED", "search results are limited to 2000 records", {"limit": 2000}
-            )
-        criteria = call.request.args.get("criteria")
-        if not criteria:
-            raise bad(
-                400,
-                "REQUIRED_PARAM_MISSING",
-                "One of the expected parameter is missing",
-                {"param_name": "criteria"},
-            )
-        try:
-            predicate = criteria_predicate(module, criteria)
-        except QueryError as exc:
-            raise bad(400, exc.code, exc.message, exc.details) from None
-        fields = self.fields_param(call, required=False)
-        matched = [rec for rec in module.records.values() if predicate(rec)]
-        start = (page - 1) * per_page
-        window = matched[start : start + per_page]
-        if not window:
-            return json_response(None, 204)
-        data = [org.public_record(module, r, fields) for r in window]
-        info = {
-            "per_page": per_page,
-            "count": len(window),
-            "page": page,
-            "more_records": len(matched) > start + per_page,
-        }
-        return json_response({"data": data, "info": info})
-
-    def coql(self, call: Call, params: dict) -> Response:
-        body = call.body
-        text = body.get("select_query") if isinstance(body, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            raise bad(
-                400,
-                "REQUIRED_PARAM_MISSING",
-                "required param missing",
-                {"param_name": "select_query"},
-            )
-        try:
-            query = parse_coql(text)
-        except QueryError as exc:
-            raise bad(400, exc.code, exc.message, exc.details) from None
-        module = call.org.module(query.module)
-        if module is None:
-            raise bad(
-                400,
-                "INVALID_QUERY",
-                "invalid query formed",
-                {"reason": "invalid module", "module": query.module},
-            )
-        if not scope_ok(call.token.scopes, ("modules", "read"), module.api_name):
-            raise bad(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL")
-        for name in query.fields + [f for f, _ in query.where]:
-            if name != "id" and name.split(".")[0] not in module.fields:
-                raise bad(
-                    400,
-                    "INVALID_QUERY",
-                    "invalid query formed",
-                    {"column_name": name, "reason": "invalid column"},
-                )
-        matched = coql_rows(module, query)
-        window = matched[query.offset : query.offset + query.limit]
-        if not window:
-            return json_response(None, 204)
-        data = []
-        for rec in window:
-            row = {}
-            for name in query.fields:
-                value = rec.get(name)
-                row[name] = (
-                    {"id": value["id"]} if isinstance(value, dict) and "id" in value else value
-                )
-            row["id"] = rec["id"]
-            data.append(row)
-        more = len(matched) > query.offset + query.limit
-        return json_response({"data": data, "info": {"count": len(data), "more_records": more}})
 
     # ---- metadata -------------------------------------------------------------------------
     def get_modules(self, call: Call, params: dict) -> Response:

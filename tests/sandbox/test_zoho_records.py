@@ -1,4 +1,4 @@
-"""Records, upsert, Ordered_Items, search and COQL on the Zoho stand-in."""
+"""Records, upsert and Ordered_Items on the Zoho stand-in."""
 
 from __future__ import annotations
 
@@ -366,50 +366,14 @@ def test_list_paging_ids_and_delete(api):
     assert api.get(f"/Contacts/{ids[0]}").status_code == 204
 
 
-def test_search_and_coql(api):
-    """What the product's Zoho client uses: one equals criterion, a COQL select by equality."""
-    api.post(
-        "/Contacts",
-        json={
-            "data": [
-                {"Last_Name": "Smithson", "Email": "a@b.example"},
-                {"Last_Name": "Jones", "Email": "J@B.example"},
-            ]
-        },
-    )
+def test_search_and_coql_are_gone(api):
+    """The product no longer searches or runs COQL; the stand-in answers as for any unknown URL."""
     r = api.get("/Contacts/search", params={"criteria": "(Last_Name:equals:Smith)"})
-    assert r.status_code == 200
-    assert [x["Last_Name"] for x in r.json()["data"]] == ["Smithson"]  # equals acts as contains
-    r = api.get("/Contacts/search", params={"criteria": "(Last_Name:starts_with:Jo)"})
-    assert [x["Last_Name"] for x in r.json()["data"]] == ["Jones"]
-    r = api.get("/Contacts/search", params={"criteria": "(Last_Name:equals:Nobody)"})
-    assert r.status_code == 204
-    assert r.content == b""
-    assert api.get("/Contacts/search", params={"criteria": "Last_Name=x"}).status_code == 400
-    assert api.get("/Contacts/search").status_code == 400
-
-    q = {
-        "select_query": "select Last_Name, Email from Contacts where Email = 'a@b.example' limit 10"
-    }
-    r = api.post("/coql", json=q)
-    assert r.status_code == 200
-    assert r.json() == {
-        "data": [
-            {"Last_Name": "Smithson", "Email": "a@b.example", "id": r.json()["data"][0]["id"]}
-        ],
-        "info": {"count": 1, "more_records": False},
-    }
-    r = api.post(
-        "/coql", json={"select_query": "select Last_Name from Contacts where Last_Name = 'Smith'"}
-    )
-    assert r.status_code == 204  # COQL equals is exact
+    assert r.status_code == 404
+    assert r.json()["code"] == "INVALID_URL_PATTERN"
     r = api.post("/coql", json={"select_query": "select id from Contacts limit 1"})
-    assert r.json()["info"] == {"count": 1, "more_records": True}
-    r = api.post("/coql", json={"select_query": "select from Contacts where"})
-    assert r.status_code == 400
-    assert r.json()["code"] == "SYNTAX_ERROR"
-    r = api.post("/coql", json={"select_query": "select Nope from Contacts"})
-    assert r.json()["code"] == "INVALID_QUERY"
+    assert r.status_code == 400  # "coql" is read as a module name, as for any unknown module
+    assert r.json()["code"] == "INVALID_MODULE"
 
 
 def test_control_endpoints(api, zoho_standin, zoho_org):
