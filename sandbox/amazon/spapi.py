@@ -41,6 +41,7 @@ from sandbox.amazon.records import (
     money_str,
     order_filter,
 )
+from sandbox.amazon.sperror import SpError, csv_values, invalid, parse_zulu
 from sandbox.amazon.state import AmazonState, SellerAccount
 from sandbox.amazon.tokens import TokenError
 from sandbox.common.buckets import BucketRegistry, TokenBucket
@@ -60,7 +61,6 @@ RATE_LIMITS = {
 AUTH_CODE_TTL = 300
 LATENCY = timedelta(minutes=2)
 ORDER_ID_RE = re.compile(r"^\d{3}-\d{7}-\d{7}$")
-ZULU_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 ADDRESS_STATUSES = frozenset({"Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed"})
 SP_STATUSES = frozenset({*STATUSES, "InvoiceUnconfirmed"})
 DATA_ELEMENTS = frozenset({"buyerInfo", "shippingAddress", "buyerTaxInformation"})
@@ -84,17 +84,26 @@ NEXT_TOKEN_MESSAGE = (
 )
 
 
-class SpError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, rate_header: bool = True) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.rate_header = rate_header
+NEXT_TOKEN_FILTERS_MESSAGE = (
+    "The NextToken was issued for other filters. Send MarketplaceIds, CreatedAfter or "
+    "LastUpdatedAfter, the matching Before and the other filters with the values of the "
+    "request that returned the NextToken."
+)
+_FILTER_KEYS = ("by", "a", "m", "st", "fc", "pm", "be", "so")
 
 
-def _invalid(message: str) -> SpError:
-    return SpError(400, "InvalidInput", message)
+def _same_filters(issued: dict, query: dict) -> bool:
+    """Whether a NextToken request repeats the filters of the request that issued the token
+    (MaxResultsPerPage aside). A window end the first request left out may be left out again
+    or sent as the echoed CreatedBefore / LastUpdatedBefore."""
+    if any(issued.get(k) != query.get(k) for k in _FILTER_KEYS):
+        return False
+    if issued.get("bx") or query["bx"]:
+        return issued["b"] == query["b"]
+    return True
+
+
+_invalid = invalid
 
 
 @dataclass
@@ -223,7 +232,7 @@ class SpApi:
         elif err.code == "Unauthorized":
             body = {"errors": [dict(UNAUTHORIZED)]}
         else:
-            body = {"errors": [{"code": err.code, "message": err.message, "details": ""}]}
+            body = {"errors": [{"code": err.code, "message": err.message, "details": err.details}]}
         return self._json(body, err.status, rate if err.rate_header else None)
 
     def _fault_error(self, status: int | str) -> Response:
@@ -467,22 +476,13 @@ class SpApi:
             return self._error(err, rate)
 
     # getOrders ---------------------------------------------------------------
-    def _csv(self, request: Request, name: str) -> list[str]:
-        out: list[str] = []
-        for raw in request.args.getlist(name):
-            out.extend(v.strip() for v in raw.split(",") if v.strip())
-        return out
+    @staticmethod
+    def _csv(request: Request, name: str) -> list[str]:
+        return csv_values(request, name)
 
-    def _date(self, name: str, value: str) -> datetime:
-        if not ZULU_RE.match(value):
-            raise _invalid(
-                f"Invalid {name}: {value}. Dates must be ISO 8601 in UTC with the Z suffix, "
-                "for example 2024-01-01T00:00:00Z."
-            )
-        try:
-            return datetime.fromisoformat(value).astimezone(UTC)
-        except ValueError:
-            raise _invalid(f"Invalid {name}: {value}") from None
+    @staticmethod
+    def _date(name: str, value: str) -> datetime:
+        return parse_zulu(name, value)
 
     def _get_orders(self, ctx: _SpCtx) -> dict:
         args = ctx.request.args
@@ -497,11 +497,8 @@ class SpApi:
             if mp not in ctx.seller.marketplace_ids:
                 raise _invalid(f"Invalid MarketplaceId: {mp} is not a marketplace of this seller")
         token = args.get("NextToken")
-        if token:
-            payload = self._decode_token(token, ctx, "o")
-            return self._orders_page(payload["q"], tuple(payload["c"]), ctx)
         ids = self._csv(ctx.request, "AmazonOrderIds")
-        if ids:
+        if ids and not token:
             if len(ids) > 50:
                 raise _invalid("AmazonOrderIds may contain at most 50 values")
             orders = []
@@ -588,7 +585,14 @@ class SpApi:
             "be": buyer_email,
             "so": seller_order_id,
             "n": int(raw_max),
+            "bx": bool(before_raw),
         }
+        if token:
+            payload = self._decode_token(token, ctx, "o")
+            issued = payload["q"]
+            if not _same_filters(issued, query):
+                raise _invalid(NEXT_TOKEN_FILTERS_MESSAGE)
+            return self._orders_page(issued, tuple(payload["c"]), ctx)
         return self._orders_page(query, None, ctx)
 
     def _decode_token(self, token: str, ctx: _SpCtx, kind: str) -> dict:

@@ -323,7 +323,8 @@ def _invalid_cases(now: datetime):
         {"MarketplaceIds": MPS, "CreatedAfter": recent},
         {"MarketplaceIds": MPS, "CreatedAfter": "2024-01-01T09:00:00+09:00"},
         {"MarketplaceIds": MPS, "CreatedAfter": "2024-01-01"},
-        {"MarketplaceIds": MPS, "NextToken": "definitely not a token"},
+        {"MarketplaceIds": MPS, "CreatedAfter": "2024-01-01T00:00:00Z",
+         "NextToken": "definitely not a token"},
         {"MarketplaceIds": "A1PA6795UKMFR9", "CreatedAfter": "2024-01-01T00:00:00Z"},
         {"MarketplaceIds": "A2EUQ1WTGCTBG2", "CreatedAfter": "2024-01-01T00:00:00Z"},
         {"MarketplaceIds": MPS, "CreatedAfter": "2024-01-01T00:00:00Z", "MaxResultsPerPage": "0"},
@@ -358,13 +359,12 @@ def test_paging_and_unencoded_token(standin, seller, token, amazon_book):
         if "NextToken" not in payload:
             break
         tokens.append(payload["NextToken"])
-        resp = sp(
-            standin, ORDERS, token, {"MarketplaceIds": MPS, "NextToken": payload["NextToken"]}
-        )
+        resp = sp(standin, ORDERS, token, {**params, "NextToken": payload["NextToken"]})
     assert seen == [o.amazon_order_id for o in amazon_book.orders(seller.seller_id)]
     assert len(tokens) == 6
     plus = next(t for t in tokens if "+" in t)
-    raw_url = f"{standin.url}{ORDERS}?MarketplaceIds={MPS}&NextToken={plus}"
+    after = params["CreatedAfter"]
+    raw_url = f"{standin.url}{ORDERS}?MarketplaceIds={MPS}&CreatedAfter={after}&NextToken={plus}"
     resp = requests.get(raw_url, headers={"Host": SP_HOST, "x-amz-access-token": token}, timeout=5)
     assert resp.status_code == 400
     assert "could not decode your NextToken" in resp.json()["errors"][0]["message"]
@@ -382,6 +382,44 @@ def test_last_updated_after_and_amazon_order_ids(standin, seller, token, amazon_
     payload = sp(standin, ORDERS, token, {"MarketplaceIds": MPS,
                  "AmazonOrderIds": target.amazon_order_id}).json()["payload"]  # fmt: skip
     assert [o["AmazonOrderId"] for o in payload["Orders"]] == [target.amazon_order_id]
+
+
+def test_next_token_needs_the_filters_that_issued_it(standin, seller, token, amazon_book):
+    """ordersV0.json: MarketplaceIds is required and "Either the `CreatedAfter` parameter or
+    the `LastUpdatedAfter` parameter is required" on every call; NextToken adds the page, it
+    does not stand for the filters."""
+    first = amazon_book.orders(seller.seller_id)[0].purchase_date
+    before = _z(standin.clock.now() - timedelta(minutes=5))
+    params = {"MarketplaceIds": MPS, "CreatedAfter": _z(first - timedelta(days=1)),
+              "CreatedBefore": before, "MaxResultsPerPage": "5"}  # fmt: skip
+    payload = sp(standin, ORDERS, token, params).json()["payload"]
+    nxt = payload["NextToken"]
+    assert payload["CreatedBefore"] == before
+    bad = [
+        {"MarketplaceIds": MPS, "NextToken": nxt},
+        {"NextToken": nxt},
+        {k: v for k, v in params.items() if k != "CreatedBefore"} | {"NextToken": nxt},
+        {**params, "CreatedAfter": _z(first - timedelta(days=2)), "NextToken": nxt},
+        {**params, "MarketplaceIds": "ATVPDKIKX0DER", "NextToken": nxt},
+        {**params, "OrderStatuses": "Shipped", "NextToken": nxt},
+    ]
+    for extra in bad:
+        resp = sp(standin, ORDERS, token, extra)
+        assert resp.status_code == 400, extra
+        assert resp.json()["errors"][0]["code"] == "InvalidInput"
+        assert resp.headers["x-amzn-RateLimit-Limit"] == "0.0167"
+    standin.reset_throttling()
+    # the same filters (marketplaces in any order, another page size) continue the listing
+    same = {**params, "MarketplaceIds": "A2Q3Y263D00KWC,ATVPDKIKX0DER", "MaxResultsPerPage": "50"}
+    resp = sp(standin, ORDERS, token, {**same, "NextToken": nxt})
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["payload"]["Orders"]) == 5  # the page size stays the token's
+    # a window end the first request left out may be left out again or sent as echoed
+    open_end = {k: v for k, v in params.items() if k != "CreatedBefore"}
+    payload = sp(standin, ORDERS, token, open_end).json()["payload"]
+    for follow in (open_end, {**open_end, "CreatedBefore": payload["CreatedBefore"]}):
+        resp = sp(standin, ORDERS, token, {**follow, "NextToken": payload["NextToken"]})
+        assert resp.status_code == 200, resp.text
 
 
 # ---------------------------------------------------------------- getOrder / getOrderItems
