@@ -10,10 +10,13 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from crm_sync.services.execute import TransientSyncError, execute_run
+from crm_sync.services.lease import LeaseLostError, new_executor_token
 from crm_sync.services.notifications import run_email_send
 from crm_sync.services.runs import (
     sync_run_claim,
     sync_run_finish,
+    sync_run_is_running,
+    sync_run_release,
     sync_run_start,
     sync_runs_recover,
 )
@@ -65,19 +68,32 @@ def scheduled_run(self, tenant_id: int, schedule: str) -> None:
     ignore_result=True,
 )
 def execute_sync_run(self, run_id: int) -> None:
-    run = sync_run_claim(run_id=run_id, task_id=self.request.id or f"eager-{run_id}")
+    executor = new_executor_token(self.request.id)
+    run = sync_run_claim(run_id=run_id, executor=executor)
     if run is None:
-        logger.info("run %s: not running or owned by a live worker; nothing to do", run_id)
+        if sync_run_is_running(run_id=run_id) and not self.request.is_eager:
+            # A live executor holds it (Celery handed out a copy of a running task): wait
+            # for its lease to end, then look again; the copy takes over only if the
+            # holder died, and stops once the run is over.
+            execute_sync_run.apply_async((run_id,), countdown=settings.SYNC_RUN_LEASE_SECONDS)
+        logger.info("run %s: over, or held by a live executor; this copy stops", run_id)
         return
     try:
-        run = execute_run(run=run, final_attempt=self.request.retries >= MAX_RETRIES)
+        run = execute_run(
+            run=run, executor=executor, final_attempt=self.request.retries >= MAX_RETRIES
+        )
+    except LeaseLostError:
+        logger.warning("run %s: another executor took it over; this copy stopped", run_id)
+        return
     except TransientSyncError as exc:
         countdown = min(300, 30 * 2**self.request.retries) * (0.5 + random.random())
         logger.info("run %s: transient failure, retrying in %.0f s", run_id, countdown)
+        sync_run_release(run_id=run_id, executor=executor)
         raise self.retry(exc=exc, countdown=countdown) from None
     except SoftTimeLimitExceeded:
         run = sync_run_finish(
             run_id=run_id,
+            executor=executor,
             failed_with=(
                 "Stopped at the time limit. Everything up to the last saved page is in Zoho "
                 "CRM; the next run continues from there."
@@ -87,6 +103,7 @@ def execute_sync_run(self, run_id: int) -> None:
         logger.exception("run %s: unexpected error", run_id)
         run = sync_run_finish(
             run_id=run_id,
+            executor=executor,
             failed_with=f"An internal error stopped the run (reference: run {run_id}). "
             "Everything up to the last saved page is in Zoho CRM.",
         )

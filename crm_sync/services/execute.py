@@ -1,14 +1,17 @@
-"""Executing a claimed run: build the clients, run the flow, turn failures into plain words."""
+"""Executing a claimed run: build the clients, run the pipeline under the run's lease, turn
+failures into plain words."""
 
 from __future__ import annotations
 
 import logging
-import time
+
+import redis
 
 from amazon_ext.amazon.errors import AmazonCredentialError, AmazonError
 from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.models import AmazonCredentials
 from crm_sync.pipeline import SyncJob, run_pipeline
+from crm_sync.services.lease import RunLease
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
 from crm_sync.sources.listing import ListingSource
 from crm_sync.zoho.client import client_for
@@ -20,8 +23,6 @@ from tenants.encryption import SecretDecryptionError
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_EVERY_SECONDS = 20
-
 CREDENTIAL_FIELD_NAMES = {
     "access_key": "AWS Access Key",
     "secret_key": "Secret Key",
@@ -31,95 +32,125 @@ CREDENTIAL_FIELD_NAMES = {
     "lwa_client_secret": "LWA client secret",
     "lwa_refresh_token": "LWA refresh token",
 }
+# Our own Redis (locks, quota buckets, Zoho call slots) blinking is transient too.
+REDIS_TROUBLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class TransientSyncError(Exception):
-    """Amazon or Zoho did not answer in time; the task retries later from the checkpoint."""
+    """Amazon, Zoho or our Redis did not answer in time; the task retries later from the
+    checkpoint."""
 
 
-def _api_calls(amazon, zoho) -> dict:
-    amazon_calls = dict(getattr(getattr(amazon, "stats", None), "calls", {}) or {})
-    zoho_stats = dict(getattr(zoho, "stats", {}) or {})
-    return {
-        "amazon": amazon_calls,
-        "amazon_throttled": getattr(getattr(amazon, "stats", None), "throttled", 0),
-        "zoho": {k: v for k, v in zoho_stats.items() if k not in ("writes", "records_written")},
-        "zoho_writes": zoho_stats.get("writes", 0),
-    }
+class _Calls:
+    """API calls of the run: this attempt's clients' counts added to what earlier attempts
+    (a killed worker's included, as its lease renewals saved them) already sent."""
+
+    def __init__(self, earlier: dict | None) -> None:
+        self.earlier = dict(earlier or {})
+        self.amazon = None
+        self.zoho = None
+
+    def __call__(self) -> dict:
+        stats = getattr(self.amazon, "stats", None)
+        zoho_stats = dict(getattr(self.zoho, "stats", {}) or {})
+        current = {
+            "amazon": dict(getattr(stats, "calls", {}) or {}),
+            "amazon_throttled": getattr(stats, "throttled", 0),
+            "zoho": {k: v for k, v in zoho_stats.items() if k not in ("writes", "records_written")},
+            "zoho_writes": zoho_stats.get("writes", 0),
+        }
+        return _added(self.earlier, current)
 
 
-def execute_run(*, run: SyncRun, final_attempt: bool = True) -> SyncRun:
-    """Run the flow for a claimed run and close it. Raises TransientSyncError when a retry
-    may succeed and this is not the final attempt."""
-    tenant = run.tenant
-    credentials = AmazonCredentials.objects.filter(tenant=tenant).first()
+def _added(base: dict, current: dict) -> dict:
+    total = dict(base)
+    for key, value in current.items():
+        if isinstance(value, dict):
+            total[key] = _added(base.get(key) or {}, value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            total[key] = (base.get(key) or 0) + value
+        else:
+            total[key] = value
+    return total
+
+
+def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> SyncRun:
+    """Run the pipeline for a run this executor has claimed, and close it.
+
+    Raises TransientSyncError when a retry may succeed and this is not the final attempt,
+    and crm_sync.services.lease.LeaseLostError when another executor took the run over.
+    """
+    credentials = AmazonCredentials.objects.filter(tenant_id=run.tenant_id).first()
     if credentials is None:
         return sync_run_finish(
             run_id=run.pk,
+            executor=executor,
             failed_with=(
                 "Amazon credentials are not set up (Skip was chosen at install). An "
                 "administrator can enter them in Settings → Extension Settings."
             ),
         )
-    amazon = zoho = None
-    try:
-        zoho = client_for(tenant)
-        amazon = orders_client_for(credentials)
-        connection = zoho.connection
-        if not connection.fields_ready_at:
-            fields_setup(connection=connection, client=zoho)
-            connection.refresh_from_db()
-        last_beat = [time.monotonic()]
+    calls = _Calls(run.api_calls)
 
-        def heartbeat() -> None:
-            if time.monotonic() - last_beat[0] >= HEARTBEAT_EVERY_SECONDS:
-                last_beat[0] = time.monotonic()
-                sync_run_heartbeat(run_id=run.pk, api_calls=_api_calls(amazon, zoho))
+    def renew(api_calls: dict | None) -> bool:
+        return sync_run_heartbeat(run_id=run.pk, executor=executor, api_calls=api_calls)
 
-        job = SyncJob(
-            run=run,
-            amazon=amazon,
-            zoho=zoho,
-            names=connection.field_api_names,
-            heartbeat=heartbeat,
-        )
-        source = ListingSource(
-            amazon=amazon,
-            tenant_id=run.tenant_id,
-            schedule=run.schedule,
-            marketplace_ids=list(credentials.marketplace_ids),
-        )
-        run_pipeline(job, source)
-        notes = list(getattr(amazon, "run_notes", []) or [])
+    def failed(message: str) -> SyncRun:
+        logger.warning("run %s failed: %s", run.pk, message)
         return sync_run_finish(
-            run_id=run.pk, notes=notes, api_calls=_api_calls(amazon, zoho), failures=job.failures
+            run_id=run.pk, executor=executor, failed_with=message, api_calls=calls()
+        )
+
+    try:
+        with RunLease(renew, extra=calls) as lease:
+            calls.zoho = client_for(run.tenant)
+            calls.amazon = orders_client_for(credentials)
+            connection = calls.zoho.connection
+            if not connection.fields_ready_at:
+                fields_setup(connection=connection, client=calls.zoho)
+                connection.refresh_from_db()
+            job = SyncJob(
+                run=run,
+                amazon=calls.amazon,
+                zoho=calls.zoho,
+                names=connection.field_api_names,
+                heartbeat=lease.check,
+            )
+            source = ListingSource(
+                amazon=calls.amazon,
+                tenant_id=run.tenant_id,
+                schedule=run.schedule,
+                marketplace_ids=list(credentials.marketplace_ids),
+            )
+            run_pipeline(job, source)
+            lease.check()
+        return sync_run_finish(
+            run_id=run.pk,
+            executor=executor,
+            notes=list(getattr(calls.amazon, "run_notes", []) or []),
+            api_calls=calls(),
+            failures=job.failures,
         )
     except AmazonCredentialError as exc:
         label = CREDENTIAL_FIELD_NAMES.get(exc.field, "Marketplace IDs")
-        return _finish_failed(run, f"Amazon credential problem ({label}): {exc}", amazon, zoho)
+        return failed(f"Amazon credential problem ({label}): {exc}")
     except ZohoReconnectRequiredError as exc:
-        return _finish_failed(run, f"Zoho CRM: {exc}", amazon, zoho)
+        return failed(f"Zoho CRM: {exc}")
     except SecretDecryptionError as exc:
-        return _finish_failed(run, str(exc), amazon, zoho)
-    except (AmazonError, ZohoError) as exc:
+        return failed(str(exc))
+    except (AmazonError, ZohoError, *REDIS_TROUBLE) as exc:
         # The error says whether a later attempt can succeed (outbound.errors).
-        if is_retryable(exc) and not final_attempt:
-            sync_run_heartbeat(run_id=run.pk, api_calls=_api_calls(amazon, zoho))
+        if (is_retryable(exc) or isinstance(exc, REDIS_TROUBLE)) and not final_attempt:
+            renew(calls())
             raise TransientSyncError(str(exc)) from exc
-        who = "Amazon" if isinstance(exc, AmazonError) else "Zoho CRM"
-        return _finish_failed(
-            run,
-            f"{who} error: {exc}. Everything up to the last saved page is in Zoho CRM; the "
-            "next run continues from there.",
-            amazon,
-            zoho,
+        who = (
+            "Amazon"
+            if isinstance(exc, AmazonError)
+            else "Zoho CRM"
+            if isinstance(exc, ZohoError)
+            else "The product's Redis"
         )
-
-
-def _finish_failed(run: SyncRun, message: str, amazon, zoho) -> SyncRun:
-    logger.warning("run %s failed: %s", run.pk, message)
-    return sync_run_finish(
-        run_id=run.pk,
-        failed_with=message,
-        api_calls=_api_calls(amazon, zoho) if (amazon or zoho) else None,
-    )
+        return failed(
+            f"{who} error: {exc}. Everything up to the last saved page is in Zoho CRM; the "
+            "next run continues from there."
+        )

@@ -9,7 +9,7 @@ not trusted to decide who runs a run: the database is.
   (``sync_run_claim``). A claim succeeds when nobody holds the lease or the holder's
   heartbeat is older than ``LEASE_SECONDS``; a second copy of a live run is refused and stops.
 * While it executes, :class:`RunLease` renews the lease from a background thread every
-  ``HEARTBEAT_SECONDS`` (also while the run waits for Amazon's quota), so a live run never
+  ``renewal_interval()`` (also while the run waits for Amazon's quota), so a live run never
   looks dead. A renewal that finds another holder marks the lease lost; the pipeline stops
   at its next checkpoint (``check()`` raises :class:`LeaseLostError`).
 * The watchdog (``sync_runs_recover``, on beat every minute) re-sends runs whose holder
@@ -23,11 +23,15 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 15
+
+def renewal_interval() -> float:
+    """Six renewals per lease period (15 s for the default 90 s lease)."""
+    return max(0.2, settings.SYNC_RUN_LEASE_SECONDS / 6)
 
 
 class LeaseLostError(Exception):
@@ -52,11 +56,11 @@ class RunLease:
         renew: Callable[[dict | None], bool],
         *,
         extra: Callable[[], dict | None] = lambda: None,
-        every: float = HEARTBEAT_SECONDS,
+        every: float | None = None,
     ) -> None:
         self._renew = renew
         self._extra = extra
-        self._every = every
+        self._every = every or renewal_interval()
         self._stop = threading.Event()
         self._lost = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="run-lease", daemon=True)

@@ -57,10 +57,9 @@ def sync_run_start(
     return SyncRun.objects.create(**common, started_at=now, heartbeat_at=now)
 
 
-def sync_run_claim(*, run_id: int, executor: str = "", task_id: str = "") -> SyncRun | None:
+def sync_run_claim(*, run_id: int, executor: str) -> SyncRun | None:
     """Take the run's lease for this execution attempt. Refused (None) when the run is over
     or another executor holds a live lease: a second copy of a live run stops at once."""
-    executor = executor or task_id  # TRANSITION: task_id goes once the task passes a token
     now = timezone.now()
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().filter(pk=run_id).first()
@@ -74,17 +73,20 @@ def sync_run_claim(*, run_id: int, executor: str = "", task_id: str = "") -> Syn
         return run
 
 
-def sync_run_heartbeat(
-    *, run_id: int, executor: str | None = None, api_calls: dict | None = None
-) -> bool:
+def sync_run_heartbeat(*, run_id: int, executor: str, api_calls: dict | None = None) -> bool:
     """Renew the lease; False when this executor no longer holds it."""
     fields: dict = {"heartbeat_at": timezone.now()}
     if api_calls is not None:
         fields["api_calls"] = api_calls
-    runs = SyncRun.objects.filter(pk=run_id, outcome=SyncRun.Outcome.RUNNING)
-    if executor is not None:  # TRANSITION: always given once execute passes its token
-        runs = runs.filter(lease_owner=executor)
-    return bool(runs.update(**fields))
+    return bool(
+        SyncRun.objects.filter(
+            pk=run_id, outcome=SyncRun.Outcome.RUNNING, lease_owner=executor
+        ).update(**fields)
+    )
+
+
+def sync_run_is_running(*, run_id: int) -> bool:
+    return SyncRun.objects.filter(pk=run_id, outcome=SyncRun.Outcome.RUNNING).exists()
 
 
 def sync_run_release(*, run_id: int, executor: str) -> None:
@@ -117,15 +119,19 @@ def sync_runs_recover() -> list[int]:
 def sync_run_finish(
     *,
     run_id: int,
+    executor: str | None = None,
     failed_with: str = "",
     notes: list[str] | None = None,
     api_calls: dict | None = None,
     failures: list[str] | None = None,
 ) -> SyncRun:
-    """Close the run with its outcome, decided from the counts the pages recorded."""
+    """Close the run with its outcome, decided from the counts the pages recorded. With an
+    ``executor``, only while it still holds the run (a superseded copy closes nothing)."""
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
         if run.outcome != SyncRun.Outcome.RUNNING:
+            return run
+        if executor is not None and run.lease_owner != executor:
             return run
         run.finished_at = timezone.now()
         if notes:

@@ -58,7 +58,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
             "ZOHO_CLIENT_ID": settings.ZOHO_CLIENT_ID,
             "ZOHO_CLIENT_SECRET": settings.ZOHO_CLIENT_SECRET,
             "CELERY_VISIBILITY_TIMEOUT": "3",
-            "SYNC_RUN_STALE_SECONDS": "600",
+            "SYNC_RUN_LEASE_SECONDS": "3",
             "CELERY_TASK_ALWAYS_EAGER": "false",
         }
     )
@@ -205,3 +205,84 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(connected_tenant, flushed
     items_total = connected_tenant.amazon.stats.calls["ListOrderItems"]
     # (+ the killed worker's item calls still in flight when we counted)
     assert items_total - item_calls_before <= len(book_orders) - staged + ITEM_FETCH_WORKERS
+
+
+def _emails(tmp_path: Path) -> list[str]:
+    return [p.read_text() for p in (tmp_path / "emails").glob("*.log")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_task_delivered_to_two_workers_runs_once(
+    connected_tenant, flushed_redis, tmp_path
+):
+    """Celery may hand a still-running task to a second worker (the first one's broker
+    connection dropped): the run must have exactly one live executor."""
+    connected_tenant.amazon.faults.inject(
+        "slow", count=10_000, operation="ListOrderItems", delay=0.02
+    )
+    workers = [start_worker(tmp_path, "w1"), start_worker(tmp_path, "w2")]
+    run = sync_run_start(
+        tenant=connected_tenant.tenant,
+        schedule="sync_amazon_record",
+        trigger=SyncRun.Trigger.MANUAL,
+    )
+    try:
+        with app.connection_for_write(REDIS_URL) as conn:
+            for _ in range(2):  # one task id, delivered twice
+                app.send_task(
+                    "crm_sync.tasks.execute_sync_run",
+                    args=[run.pk],
+                    task_id=f"duplicate-{run.pk}",
+                    connection=conn,
+                )
+        wait_for(lambda: finished(run), timeout=180, what="the run to finish")
+        wait_for(lambda: _emails(tmp_path), timeout=30, what="the email")
+        time.sleep(2)  # a second copy, had it run, would have mailed by now
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    book_orders = connected_tenant.amazon.book.orders(
+        connected_tenant.tenant.amazon_credentials.seller_id
+    )
+    assert run.orders_created == len(book_orders)  # not twice
+    assert len(_emails(tmp_path)) == 1
+    assert_zoho_matches_book(connected_tenant)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_run_whose_message_is_gone_is_resumed_by_the_watchdog(
+    connected_tenant, flushed_redis, tmp_path
+):
+    """On the embedded SQLite broker a killed worker's message never comes back: the
+    watchdog (beat's recover-stale-runs, sent by hand here) resumes the run."""
+    connected_tenant.amazon.faults.inject(
+        "slow", count=10_000, operation="ListOrderItems", delay=0.05
+    )
+    worker = start_worker(tmp_path, "w1")
+    run = sync_run_start(
+        tenant=connected_tenant.tenant,
+        schedule="sync_amazon_record",
+        trigger=SyncRun.Trigger.MANUAL,
+    )
+    try:
+        send(run)
+        wait_for(
+            lambda: run.refresh_from_db() or run.orders_fetched >= 100,
+            timeout=90,
+            what="the sync to be under way",
+        )
+    finally:
+        stop(worker, signal.SIGKILL)
+    flushed_redis.flushdb()  # the broker lost the unacknowledged message
+    connected_tenant.amazon.faults.clear()
+    time.sleep(4)  # past the 3 s lease
+    restarted = start_worker(tmp_path, "w2")
+    try:
+        with app.connection_for_write(REDIS_URL) as conn:
+            app.send_task("crm_sync.tasks.recover_stale_runs", connection=conn)
+        wait_for(lambda: finished(run), timeout=120, what="the resumed run to finish")
+    finally:
+        stop(restarted)
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert_zoho_matches_book(connected_tenant)
