@@ -1,4 +1,9 @@
-"""The Amazon stand-in's ``/_sandbox/…`` control API (JSON) and its HTML order view."""
+"""The Amazon stand-in's ``/_sandbox/…`` control API (JSON) and its HTML order view.
+
+``GET /_sandbox/roles`` lists each application's roles by LWA client id; ``POST
+/_sandbox/roles`` ``{"seller_id" | "client_id": …, "roles": ["Tax Invoicing", …]}`` replaces
+them (Orders API v2026-01-01 buyer data, see :mod:`sandbox.amazon.roles`).
+"""
 
 from __future__ import annotations
 
@@ -86,6 +91,11 @@ def _dispatch(state: AmazonState, mws: MwsApi, spapi: SpApi, request: Request) -
     if path == "/_sandbox/expire-tokens" and method == "POST":
         spapi.expire_access_tokens()
         return _json({"ok": True})
+    if path == "/_sandbox/roles":
+        if method == "POST":
+            return _set_roles(state, _body(request))
+        if method == "GET":
+            return _json({cid: sorted(r) for cid, r in state.app_roles.items()})
     if path == "/_sandbox/sellers" and method == "GET":
         return _json([asdict(s) for s in state.sellers.values()])
     if path == "/_sandbox/orders" and method == "GET":
@@ -103,6 +113,22 @@ def _dispatch(state: AmazonState, mws: MwsApi, spapi: SpApi, request: Request) -
         if method == "GET" and rest in state.book:
             return _json(state.book.get(rest).to_dict())
     return _json({"error": f"no control endpoint {method} {path}"}, 404)
+
+
+def _set_roles(state: AmazonState, body: dict) -> Response:
+    """``{"seller_id" | "client_id": …, "roles": [...]}``: the application's roles (Orders API
+    v2026-01-01 buyer data, see sandbox.amazon.roles); a seller id means its LWA client."""
+    client_id = body.get("client_id")
+    if not client_id:
+        seller = state.sellers.get(body.get("seller_id", ""))
+        if seller is None:
+            return _json({"error": "client_id or a known seller_id is required"}, 400)
+        client_id = seller.lwa_client_id
+    roles = body.get("roles")
+    if not isinstance(roles, list):
+        return _json({"error": "roles must be a list of role names"}, 400)
+    granted = state.set_roles(client_id, roles)
+    return _json({"client_id": client_id, "roles": sorted(granted)})
 
 
 def _html(state: AmazonState, request: Request) -> Response:

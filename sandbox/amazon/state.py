@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from werkzeug.wrappers import Request, Response
 
 from sandbox.amazon import regions
+from sandbox.amazon import roles as roles_mod
 from sandbox.amazon.orderbook import OrderBook
 from sandbox.amazon.tokens import TokenCodec
 from sandbox.common.clock import SandboxClock
@@ -42,6 +43,14 @@ class SellerAccount:
     lwa_client_secret: str = ""
     refresh_token: str = ""
     rdt_roles: bool = True  # whether SP-API restricted data (buyer PII) is granted
+    # Roles of the seller's application (LWA client), which gate buyer data in Orders API
+    # v2026-01-01 (sandbox.amazon.roles). None: every restricted role if rdt_roles, else none.
+    roles: list[str] | None = None
+
+    def app_roles(self) -> frozenset[str]:
+        if self.roles is not None:
+            return roles_mod.normalise(self.roles)
+        return roles_mod.ORDER_ROLES | (roles_mod.RESTRICTED_ROLES if self.rdt_roles else set())
 
 
 @dataclass
@@ -114,6 +123,7 @@ class AmazonState:
         self.sellers: dict[str, SellerAccount] = {}
         self.access_keys: dict[str, str] = {}
         self.applications: dict[str, Application] = {}
+        self.app_roles: dict[str, frozenset[str]] = {}  # LWA client id -> roles
 
     def add_seller(self, seller: SellerAccount) -> None:
         for mp in seller.marketplace_ids:
@@ -125,10 +135,28 @@ class AmazonState:
                 raise ValueError("access key already registered with another secret key")
             self.access_keys[seller.access_key] = seller.secret_key
             self.sellers[seller.seller_id] = seller
+            if seller.lwa_client_id and (
+                seller.roles is not None or seller.lwa_client_id not in self.app_roles
+            ):
+                self.app_roles[seller.lwa_client_id] = seller.app_roles()
 
     def add_application(self, app: Application) -> None:
         with self._lock:
             self.applications[app.application_id] = app
+            self.app_roles.setdefault(
+                app.lwa_client_id, roles_mod.ORDER_ROLES | roles_mod.RESTRICTED_ROLES
+            )
+
+    def roles_of(self, lwa_client_id: str) -> frozenset[str]:
+        """The roles of the application behind ``lwa_client_id`` (none if unknown)."""
+        return self.app_roles.get(lwa_client_id, frozenset())
+
+    def set_roles(self, lwa_client_id: str, roles) -> frozenset[str]:
+        """Replace an application's roles (names as in :mod:`sandbox.amazon.roles`)."""
+        granted = roles_mod.normalise(roles)
+        with self._lock:
+            self.app_roles[lwa_client_id] = granted
+        return granted
 
     def apply_fault(self, request: Request, operation: str | None, error_factory):
         """Consume a queued fault for ``operation``; return a Response to send instead of
