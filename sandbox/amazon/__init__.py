@@ -1,4 +1,5 @@
-"""Local Amazon stand-in: fake MWS (Orders, Sellers), LWA and SP-API (Orders v0, Tokens).
+"""Local Amazon stand-in: fake MWS (Orders, Sellers), LWA and SP-API (Orders v0 and
+v2026-01-01, Tokens).
 
 Public API::
 

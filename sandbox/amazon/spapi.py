@@ -1,4 +1,5 @@
-"""Fake Login with Amazon (LWA), website authorization workflow and SP-API Orders v0 + Tokens.
+"""Fake Login with Amazon (LWA), website authorization workflow and SP-API Orders v0,
+Orders v2026-01-01 (validation and paging in :mod:`sandbox.amazon.orders_v2026`) + Tokens.
 
 Follows ../shared/specs/amazon-apis.md §5 and §8 (SP-API):
 
@@ -13,8 +14,14 @@ Follows ../shared/specs/amazon-apis.md §5 and §8 (SP-API):
   Without a covering RDT, ``BuyerInfo`` is empty and ``ShippingAddress`` keeps only City,
   StateOrRegion, PostalCode and CountryCode; item ``BuyerInfo`` (gift wrap, gift message) is
   left out.
-* Token buckets per (seller, operation), scaled by the stand-in's ``time_scale``; 429 without
-  ``x-amzn-RateLimit-Limit``; 200/400/404 carry it and ``x-amzn-RequestId`` always.
+* ``getOrders`` with a ``NextToken`` must repeat the filters of the request that issued it
+  (MarketplaceIds, CreatedAfter / LastUpdatedAfter, the Before, status / channel / payment
+  filters; MaxResultsPerPage stays the token's), else 400 InvalidInput.
+* ``GET /orders/2026-01-01/orders`` (searchOrders) and ``/orders/2026-01-01/orders/{id}``
+  (getOrder@2026-01-01) with the LWA access token; the application's roles gate buyer data.
+* Token buckets per (seller, LWA client, operation), scaled by the stand-in's ``time_scale``;
+  429 without ``x-amzn-RateLimit-Limit``; 200/400/404 carry it (the models list it for those
+  answers only) and ``x-amzn-RequestId`` always.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.amazon import regions
+from sandbox.amazon import orders_v2026, regions
 from sandbox.amazon.records import (
     ITEMS_PAGE_SIZE,
     STATUSES,
@@ -57,6 +64,7 @@ RATE_LIMITS = {
     "getOrder": (0.5, 30, "0.5"),
     "getOrderItems": (0.5, 30, "0.5"),
     "createRestrictedDataToken": (1.0, 10, "1.0"),
+    **orders_v2026.RATE_LIMITS,
 }
 AUTH_CODE_TTL = 300
 LATENCY = timedelta(minutes=2)
@@ -145,6 +153,7 @@ class SpApi:
         self.s = standin
         self._lock = threading.Lock()
         self.lwa = _LwaState()
+        self.v2026 = orders_v2026.OrdersV2026(standin)
         scale = standin.time_scale
         now = standin.clock.monotonic
         self.buckets = BucketRegistry(
@@ -195,8 +204,10 @@ class SpApi:
     # -------------------------------------------------------------- routing
     @staticmethod
     def owns(path: str) -> bool:
-        return path in (LWA_PATH, ORDERS_PREFIX) or path.startswith(
-            ("/apps/authorize", ORDERS_PREFIX + "/", "/tokens/2021-03-01/")
+        return (
+            path in (LWA_PATH, ORDERS_PREFIX)
+            or path.startswith(("/apps/authorize", ORDERS_PREFIX + "/", "/tokens/2021-03-01/"))
+            or orders_v2026.owns(path)
         )
 
     def handle(self, request: Request) -> Response:
@@ -406,6 +417,8 @@ class SpApi:
             return "createRestrictedDataToken", None
         if request.method != "GET":
             return "", None
+        if orders_v2026.owns(path):
+            return orders_v2026.operation(path) or ("", None)
         if path == ORDERS_PREFIX:
             return "getOrders", None
         rest = path[len(ORDERS_PREFIX) + 1 :] if path.startswith(ORDERS_PREFIX + "/") else ""
@@ -461,7 +474,8 @@ class SpApi:
             fault = self.s.apply_fault(request, operation, self._fault_error)
             if fault is not None:
                 return fault
-            if self.s.throttle and not self.buckets.try_acquire((seller.seller_id, operation)):
+            bucket = (seller.seller_id, grant.client_id, operation)  # per partner + app
+            if self.s.throttle and not self.buckets.try_acquire(bucket):
                 self.s.stats.add("throttled")
                 raise SpError(429, "QuotaExceeded", QUOTA["message"], rate_header=False)
             ctx = _SpCtx(seller, grant, region, region_mps, self.s.clock.now(), request)
@@ -469,6 +483,10 @@ class SpApi:
                 return self._json({"payload": self._get_orders(ctx)}, 200, rate)
             if operation == "getOrder":
                 return self._json({"payload": self._get_order(ctx, order_id)}, 200, rate)
+            if operation == orders_v2026.SEARCH_ORDERS:
+                return self._json(self.v2026.search(ctx), 200, rate)
+            if operation == orders_v2026.GET_ORDER:
+                return self._json(self.v2026.get(ctx, order_id), 200, rate)
             if operation == "getOrderItems":
                 return self._json({"payload": self._get_items(ctx, order_id)}, 200, rate)
             return self._json(self._create_rdt(ctx), 200, rate)

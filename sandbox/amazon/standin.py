@@ -2,7 +2,8 @@
 
 Paths decide the API: ``/Orders/2013-09-01`` and ``/Sellers/2011-07-01`` are MWS,
 ``/auth/o2/token`` is LWA, ``/apps/authorize/consent`` the website authorization workflow,
-``/orders/v0/…`` and ``/tokens/2021-03-01/…`` SP-API, ``/_sandbox/…`` the control API
+``/orders/v0/…``, ``/orders/2026-01-01/…`` and ``/tokens/2021-03-01/…`` SP-API (one order
+book behind MWS, v0 and v2026-01-01), ``/_sandbox/…`` the control API
 (JSON) for tests and people. The Host header keeps the real Amazon host and decides the
 region (see :mod:`sandbox.amazon.regions`).
 
