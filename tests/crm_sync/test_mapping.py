@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem
 from crm_sync import mapping
 
@@ -65,13 +67,13 @@ def order(status="Shipped", items=(), email="jane@example.com", name="Jane Q. Do
 
 
 def zoho_grand_total(record: dict) -> Decimal:
-    """Zoho's own arithmetic (spec §3 and the stand-in): line total − discount + tax, summed,
-    plus Adjustment."""
+    """Zoho's own arithmetic (spec §3 and the stand-in): line total − discount, summed, plus
+    Adjustment. Zoho computes a line's tax only from Line_Tax percentages, which we never
+    send, so a line carries no tax of its own."""
+    assert all("Tax" not in line and "Line_Tax" not in line for line in record["Ordered_Items"])
     lines = sum(
         (
-            Decimal(str(line["List_Price"])) * line["Quantity"]
-            - Decimal(str(line["Discount"]))
-            + Decimal(str(line["Tax"]))
+            Decimal(str(line["List_Price"])) * line["Quantity"] - Decimal(str(line["Discount"]))
             for line in record["Ordered_Items"]
         ),
         Decimal(0),
@@ -188,3 +190,55 @@ def test_json_ready_keeps_cents_exact():
         "a": 19.99,
         "b": [20],
     }
+
+
+def test_item_tax_goes_to_adjustment_and_the_total_still_matches_amazon():
+    o = order(items=[item(qty=2, price="20.00", item_tax="3.30", shipping_price="5.00")])
+    record = mapping.sales_order_record(
+        o, contact_id="c1", product_ids={"B00TEST001": "p1"}, names=NAMES
+    ).data
+    assert record["Adjustment"] == Decimal("8.30")  # item tax 3.30 + shipping 5.00
+    assert zoho_grand_total(mapping.to_json_ready(record)) == Decimal("28.30")
+    assert mapping.record_grand_total(record) == mapping.expected_grand_total(o)
+
+
+def test_v2026_money_is_counted_and_the_delivery_tip_once_per_order():
+    o = order(
+        items=[
+            item(qty=1, price="10.00", cod_fee="2.00", other_charges="-0.50"),
+            item(asin="B00TEST002", qty=1, price="5.00", other_charges="1.25"),
+        ],
+        delivery_tip=usd("3.00"),
+    )
+    assert mapping.order_adjustment(o) == Decimal("5.75")  # 2.00 − 0.50 + 1.25 + 3.00 once
+    assert mapping.expected_grand_total(o) == Decimal("20.75")
+    record = mapping.sales_order_record(
+        o, contact_id="c1", product_ids={"B00TEST001": "p1", "B00TEST002": "p2"}, names=NAMES
+    ).data
+    assert zoho_grand_total(mapping.to_json_ready(record)) == Decimal("20.75")
+
+
+def test_mixed_currencies_in_one_order_are_refused_not_summed():
+    # Amazon's own example: a JPY item with a GBP gift wrap.
+    jpy_item = OrderItem(
+        order_item_id="i1",
+        asin="B00TEST001",
+        quantity_ordered=1,
+        item_price=Money(Decimal("1500"), "JPY"),
+        gift_wrap_price=Money(Decimal("2.50"), "GBP"),
+    )
+    o = order(items=[jpy_item], order_total=Money(Decimal("1500"), "JPY"))
+    for mapped in (
+        lambda: mapping.sales_order_record(
+            o, contact_id="c1", product_ids={"B00TEST001": "p1"}, names=NAMES
+        ),
+        lambda: mapping.expected_grand_total(o),
+    ):
+        with pytest.raises(mapping.UnmappableOrderError) as refused:
+            mapped()
+        reason = refused.value.reason
+        assert "GBP (GiftWrapPrice)" in reason and "JPY (" in reason
+        assert "replay it from Order History" in reason
+        assert "jane" not in reason.lower()  # no buyer data in the reason
+    one_currency = order(items=[item(gift_wrap_price="2.50")], order_total=usd("12.50"))
+    mapping.check_mappable(one_currency)  # one currency: fine
