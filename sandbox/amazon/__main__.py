@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  LWA client   : {seller.lwa_client_id} / {seller.lwa_client_secret}")
     print(f"  refresh token: {seller.refresh_token}")
     print("  application  : amzn1.sp.solution.sandbox0001")
+    roles = ", ".join(sorted(standin.roles_of(seller.lwa_client_id)))
+    print(f"  app roles    : {roles} (POST /_sandbox/roles to change)")
     print("Send requests to this address with the real Amazon Host header. Ctrl-C stops.")
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
