@@ -269,9 +269,12 @@ class ApiApp:
                     ),
                 )
             fault = self.standin.faults.take(method=request.method, path=request.path, dc=self.dc)
+            after = None  # "late" and "lost" act on the request first, then on the answer
+            if fault is not None and fault.status in ("late", "lost"):
+                after, fault = fault, None
             if fault is not None:
                 if fault.status == "slow":
-                    time.sleep(fault.delay)
+                    time.sleep(fault.delay)  # Zoho holds the request, then processes it
                 elif fault.status == "disconnect":
                     return f"{name}", org.org_id, 0, drop_connection(environ)
                 elif fault.status == 429:
@@ -298,6 +301,11 @@ class ApiApp:
                     response = route.handler(call, params)
             except Abort as exc:
                 response = exc.response
+            if after is not None and after.status == "lost":
+                # Processed, but the answer never reaches the client (a dropped connection).
+                return f"{name}", org.org_id, 0, drop_connection(environ)
+            if after is not None:
+                time.sleep(after.delay)  # processed at once; the answer comes late
             used = org.credits.used()
             if used * 2 >= org.credits.limit:
                 response.headers["X-API-CREDITS-REMAINING"] = str(max(0, org.credits.limit - used))

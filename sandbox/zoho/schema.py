@@ -207,7 +207,7 @@ SYSTEM_FIELDS: dict[str, list[dict]] = {
         _f("Excise_Duty", "currency", 16),
         _f("Sales_Commission", "currency", 16),
         _f("Discount", "currency", 16),
-        _f("Tax", "currency", 16),
+        _f("Tax", "currency", 16),  # listed as writable, but computed from $line_tax
         _f("Adjustment", "currency", 16),
         _f("Sub_Total", "currency", 16, read_only=True),
         _f("Grand_Total", "currency", 16, read_only=True),
@@ -223,7 +223,7 @@ ORDERED_ITEMS_FIELDS: list[dict] = [
     _f("Quantity", "double", 16),
     _f("List_Price", "currency", 16),
     _f("Discount", "currency", 16),
-    _f("Tax", "currency", 16),
+    _f("Tax", "currency", 16),  # listed as writable, but computed from Line_Tax
     _f("Line_Tax", "jsonarray"),
     _f("Description", "textarea", 2000),
     _f("Price_Book_Name", "lookup", lookup="Price_Books"),

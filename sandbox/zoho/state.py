@@ -45,7 +45,7 @@ class ZohoState:
             code_limit_per_10_min=code_limit_per_10_min,
         )
         self.stats = ZohoStats(self.oauth)
-        self.faults = FaultInjector(default_delay=1.0, kinds=("slow", "disconnect"))
+        self.faults = FaultInjector(default_delay=1.0, kinds=("slow", "disconnect", "late", "lost"))
         self.concurrency_limit = concurrency_limit
         self.sub_concurrency_limit = sub_concurrency_limit
         self.daily_credits = daily_credits

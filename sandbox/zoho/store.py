@@ -387,6 +387,18 @@ def _as_number(value: Any) -> float | int | None:
     return None
 
 
+def _taxes_with_values(taxes: Any, base: float) -> list[dict]:
+    """``[{"name", "percentage"}]`` with each tax's computed ``value`` on ``base``; entries
+    that are not a tax with a numeric percentage are dropped."""
+    out = []
+    for tax in taxes if isinstance(taxes, list) else []:
+        if not isinstance(tax, dict) or _as_number(tax.get("percentage")) is None:
+            continue
+        pct = float(tax["percentage"])
+        out.append({"name": tax.get("name"), "percentage": pct, "value": _money(base * pct / 100)})
+    return out
+
+
 class Writer:
     """Validates and applies insert/update/upsert requests for one module of one org."""
 
@@ -475,6 +487,11 @@ class Writer:
         out: dict[str, Any] = {}
         for key, value in rec.items():
             path = f"$.data[{i}].{key}"
+            if key == "$line_tax" and "Ordered_Items" in self.module.fields:
+                if not isinstance(value, list):
+                    raise invalid(key, path, expected_data_type="jsonarray")
+                out[key] = copy.deepcopy(value)  # the order's taxes; Tax is computed from them
+                continue
             if key == "id" or key.startswith("$") or key in schema.IGNORED_ON_WRITE:
                 continue
             f = self.module.fields.get(key)
@@ -551,16 +568,10 @@ class Writer:
         total = float(row["Quantity"]) * float(row["List_Price"])
         discount = float(row.get("Discount") or 0)
         after_discount = total - discount
-        given_tax = row.get("Tax")
-        if given_tax is None:
-            pct = sum(
-                float(t.get("percentage") or 0)
-                for t in row.get("Line_Tax") or []
-                if isinstance(t, dict) and _as_number(t.get("percentage")) is not None
-            )
-            tax = after_discount * pct / 100
-        else:
-            tax = float(given_tax)
+        # Zoho computes a line's tax from Line_Tax (the org's taxes by name, with
+        # percentages) on the amount after discount; a Tax amount sent on a line is not kept.
+        row["Line_Tax"] = _taxes_with_values(row.get("Line_Tax"), after_discount)
+        tax = sum(t["value"] for t in row["Line_Tax"])
         row["Discount"] = _money(discount)
         row["Tax"] = _money(tax)
         row["Total"] = _money(total)
@@ -572,11 +583,13 @@ class Writer:
     def compute_order(rec: dict) -> None:
         sub_total = sum(float(r.get("Net_Total") or 0) for r in rec.get("Ordered_Items") or [])
         rec["Sub_Total"] = _money(sub_total)
+        discount = float(rec.get("Discount") or 0)
+        # The order's Tax, like a line's, is computed from the taxes named in $line_tax
+        # (on Sub_Total − Discount), never taken as an amount.
+        rec["$line_tax"] = _taxes_with_values(rec.get("$line_tax"), sub_total - discount)
+        rec["Tax"] = _money(sum(t["value"] for t in rec["$line_tax"]))
         rec["Grand_Total"] = _money(
-            sub_total
-            - float(rec.get("Discount") or 0)
-            + float(rec.get("Tax") or 0)
-            + float(rec.get("Adjustment") or 0)
+            sub_total - discount + rec["Tax"] + float(rec.get("Adjustment") or 0)
         )
 
     # ---- upsert matching ------------------------------------------------------------------

@@ -250,7 +250,8 @@ def test_ordered_items_append_update_delete(api, zoho_standin, zoho_org):
         "Subject": "Order 111",
         so_id_field: "111",
         "Discount": 5,
-        "Tax": 2,
+        "Tax": 99,  # an amount: recomputed from $line_tax, as Zoho does
+        "$line_tax": [{"name": "Sales Tax", "percentage": 5}],
         "Adjustment": 1,
         "Ordered_Items": [
             {
@@ -262,6 +263,7 @@ def test_ordered_items_append_update_delete(api, zoho_standin, zoho_org):
             {
                 "Product_Name": {"id": p2},
                 "Quantity": 1,
+                "Tax": 7,  # an amount on a line: recomputed from Line_Tax
                 "Line_Tax": [{"name": "VAT", "percentage": 10}],
             },
         ],
@@ -280,8 +282,11 @@ def test_ordered_items_append_update_delete(api, zoho_standin, zoho_org):
     )
     assert rows[1]["List_Price"] == 20  # defaults to the product's Unit_Price
     assert (rows[1]["Total"], rows[1]["Tax"], rows[1]["Net_Total"]) == (20.0, 2.0, 22.0)
+    assert rows[1]["Line_Tax"] == [{"name": "VAT", "percentage": 10.0, "value": 2.0}]
+    assert rows[0]["Tax"] == 0  # no Line_Tax: no tax, whatever amount was sent
     assert rec["Sub_Total"] == 41.0
-    assert rec["Grand_Total"] == 41.0 - 5 + 2 + 1
+    assert rec["Tax"] == 1.8  # 5 % of Sub_Total − Discount (36), not the 99 sent
+    assert rec["Grand_Total"] == 41.0 - 5 + 1.8 + 1
     # Subforms only come back from get-by-id.
     listed = api.get(
         "/Sales_Orders", params={"fields": "Subject,Ordered_Items,Grand_Total"}
