@@ -86,6 +86,17 @@ class AmazonCredentials(models.Model):
         help_text="SP-API only, encrypted; from Authorize with Amazon, e.g. Atzr|IwEB…",
     )
 
+    orders_v2026_refused_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Amazon last refused Orders API v2026-01-01 for these marketplaces "
+        "while v0 worked (runs use v0 until the retry, e.g. a week later); empty: v2026 works",
+    )
+    orders_v2026_refused_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What Amazon answered then, e.g. Unauthorized, Amazon RequestId 6b1c…",
+    )
     verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When Amazon last accepted these credentials"
     )

@@ -14,7 +14,9 @@ NO_ANSWER = "Amazon did not answer; try again in a minute."
 
 
 def credentials_verify_with_amazon(credentials: AmazonCredentials) -> None:
-    """Ask Amazon (ListMarketplaceParticipations) whether these credentials work."""
+    """Ask Amazon whether these credentials work: MWS ListMarketplaceParticipations; SP-API
+    one getOrder of an id no order has (404 expected), never searchOrders, whose quota of 20
+    pages then one per 179 s belongs to the first page of the next run."""
     # Imported here: the client package is optional for pages that never verify.
     from amazon_ext.amazon.errors import AmazonCredentialError, AmazonError
     from amazon_ext.amazon.factory import orders_client_for

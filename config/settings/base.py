@@ -175,6 +175,15 @@ AMAZON_SPAPI_REDIRECT_URI = env_str("AMAZON_SPAPI_REDIRECT_URI", "")
 AMAZON_QUOTA_TIME_SCALE = env_float("AMAZON_QUOTA_TIME_SCALE", 1.0)
 AMAZON_HTTP_TIMEOUT = env_float("AMAZON_HTTP_TIMEOUT", 30.0)
 AMAZON_APP_NAME = env_str("AMAZON_APP_NAME", "AmazonZohoSync")
+# Orders API for SP-API tenants: "2026-01-01" (searchOrders / getOrder), or "v0" to pin the
+# deprecated getOrders / getOrderItems until the shut-off (an escape hatch, and benchmarks).
+AMAZON_SPAPI_ORDERS_API = env_str("AMAZON_SPAPI_ORDERS_API", "2026-01-01")
+# The day Amazon removes Orders v0 (ISO date, UTC): from then on v0 is never called, and a
+# marketplace that refuses v2026 fails the run with what to do.
+AMAZON_ORDERS_V0_SHUTOFF = env_str("AMAZON_ORDERS_V0_SHUTOFF", "2027-03-27")
+# A tenant whose marketplace refused v2026 (403 on searchOrders while v0 works) uses v0 and
+# tries v2026 again after this many days.
+AMAZON_ORDERS_V2026_RETRY_DAYS = env_int("AMAZON_ORDERS_V2026_RETRY_DAYS", 7)
 
 # Zoho CRM (a server-based client from api-console.zoho.com).
 ZOHO_CLIENT_ID = env_str("ZOHO_CLIENT_ID", "")

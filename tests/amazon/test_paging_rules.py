@@ -90,6 +90,7 @@ def spapi_client(scripted_mws):
         token_url=f"{scripted_mws.url}/auth/o2/token",
         time_scale=1000,
         pacer=LocalQuotaPacer(PacingPolicy(time_scale=1000)),
+        orders_version="v0",  # the scripted answers are getOrders pages
     )
     yield client
     client.close()

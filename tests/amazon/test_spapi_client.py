@@ -40,6 +40,8 @@ def make_client(standin, seller, **overrides) -> SpApiClient:
         "token_url": f"{standin.url}/auth/o2/token",
         "time_scale": standin.time_scale,
         "pacer": LocalQuotaPacer(PacingPolicy(time_scale=standin.time_scale)),
+        # These tests are about Orders v0 (RDT, getOrderItems); v2026 has its own file.
+        "orders_version": "v0",
     }
     values.update(overrides)
     return SpApiClient(**values)
@@ -83,7 +85,7 @@ def test_orders_and_items_with_an_rdt_carry_buyer_and_address(amazon_standin, am
         for order in gifts:
             wrapped = [i for i in items[order.amazon_order_id] if i.gift_wrap_price]
             assert wrapped and all(i.is_gift for i in wrapped)
-        assert client.run_notes == []
+        assert client.run_notes[1:] == []  # [0] says which Orders API served
         assert client.stats.calls["createRestrictedDataToken"] == 1
     assert amazon_standin.stats.throttled == 0
 
@@ -103,8 +105,9 @@ def test_without_the_rdt_role_buyer_data_is_withheld_with_a_run_note():
                 assert order.shipping_address.city  # City/State/Postcode still come back
             items = client.list_order_items(orders[0].amazon_order_id)
             assert items
-            assert client.run_notes == [RDT_WITHHELD_NOTE]
-            assert "no Restricted Data Token role" in client.run_notes[0]
+            assert client.run_notes[0].startswith("Orders read through Amazon's Orders API v0")
+            assert client.run_notes[1:] == [RDT_WITHHELD_NOTE]
+            assert "no Restricted Data Token role" in client.run_notes[1]
             # Refused once, not asked again for every call.
             assert client.stats.calls["createRestrictedDataToken"] <= 2
     finally:
@@ -224,8 +227,8 @@ def test_503_then_success_and_500s_give_up_bounded(amazon_standin, amazon_seller
 
 def test_the_rate_limit_header_is_recorded(amazon_standin, amazon_seller):
     client = make_client(amazon_standin, amazon_seller)
-    client.verify()
-    assert client._transport.rates == {"getOrders": 0.0167}
+    client.verify()  # one getOrder of an id no order has (never the listing's quota)
+    assert client._transport.rates == {"getOrder": 0.5}
 
 
 def test_invalid_input_cases(amazon_standin, amazon_seller):
@@ -233,7 +236,9 @@ def test_invalid_input_cases(amazon_standin, amazon_seller):
         amazon_standin, amazon_seller, marketplace_ids=["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
     )
     with pytest.raises(AmazonCredentialError) as caught:
-        client.verify()  # CA is in the NA region but not one of this seller's marketplaces
+        # CA is in the NA region but not one of this seller's marketplaces: the listing says
+        # so (verify() checks the region only; it spends no listing quota).
+        list(client.iter_order_pages(created_after=datetime.now(UTC) - timedelta(days=1)))
     assert caught.value.field == "marketplace_id_2"
 
     client = make_client(amazon_standin, amazon_seller)

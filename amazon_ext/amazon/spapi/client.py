@@ -1,36 +1,60 @@
 """SpApiClient: one seller's orders over the Selling Partner API; implements
 AmazonOrdersClient exactly like MwsClient, so the jobs never know which one they hold.
 
-* Access: LWA access tokens (amazon_ext.amazon.spapi.lwa), plus one Restricted Data Token per
-  client for the buyer's name, email and address (spec §5 "PII and the RDT"). If Amazon
-  refuses the RDT (the app has no restricted role) the client carries on with the plain LWA
-  token: Amazon then leaves BuyerInfo empty, the mapping files those orders under the
-  anonymous "Amazon Customer" contact, and ``run_notes`` says why (spapi/rdt.py).
-* Orders: through an :class:`OrdersApi` (v0 today, see orders_v0.py).
-* Every call: SpApiTransport (pacing by usage plan, 429 / 5xx / 403 handling).
+* Orders: Orders API v2026-01-01 (orders_v2026.py: searchOrders / getOrder, items inside
+  the order, no RDT) by default; Orders v0 (orders_v0.py) behind the same OrdersApi only
+  for a marketplace that refuses v2026, or when pinned, and never after the shut-off date
+  (orders_choice.py). ``run_notes`` says which API served the run.
+* Access: LWA access tokens (amazon_ext.amazon.spapi.lwa). On v0, one Restricted Data Token
+  per client for the buyer's name, email and address; if Amazon refuses it the client goes
+  on with the LWA token and ``run_notes`` says why (spapi/rdt.py). On v2026 the app's roles
+  gate buyer data, and ``run_notes`` says what was withheld and why (spapi/buyer_data.py).
+* Paging on v2026: ``pagination.nextToken`` goes back as ``paginationToken`` with every other
+  parameter unchanged. A token Amazon refuses (they expire after 24 h, so a long, quota-paced
+  run can outlive one) re-lists the window from its start; orders already yielded in this
+  window are not yielded again.
+* Every call: SpApiTransport (pacing by usage plan and x-amzn-RateLimit-Limit, 429 / 5xx /
+  403 handling). With ``report_quota_wait`` the pacer says when a call waits for quota.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from amazon_ext.amazon.base import (
+    MAX_ORDER_PAGES,
     ClientStats,
     fetch_items_concurrently,
     follow_next_tokens,
     walk_item_pages,
 )
-from amazon_ext.amazon.errors import AmazonCredentialError
+from amazon_ext.amazon.errors import (
+    AmazonCredentialError,
+    AmazonRequestError,
+    AmazonResponseError,
+)
 from amazon_ext.amazon.marketplaces import SPAPI_ENDPOINTS, marketplace_for
-from amazon_ext.amazon.pacing import QuotaPacer
+from amazon_ext.amazon.pacing import QuotaPacer, ReportingPacer, pacer_from_settings
 from amazon_ext.amazon.spapi import parsing
+from amazon_ext.amazon.spapi.buyer_data import BuyerDataTally
 from amazon_ext.amazon.spapi.lwa import LwaTokens
+from amazon_ext.amazon.spapi.orders_choice import (
+    V0,
+    V2026,
+    OrdersApiChoice,
+    api_note,
+    is_orders_refusal,
+    refused_after_shutoff,
+    v0_allowed,
+)
 from amazon_ext.amazon.spapi.orders_v0 import OrdersApi, OrdersV0
+from amazon_ext.amazon.spapi.orders_v2026 import Orders20260101
 from amazon_ext.amazon.spapi.rdt import RDT_WITHHELD_NOTE, RestrictedTokens
-from amazon_ext.amazon.spapi.transport import SpApiTransport
+from amazon_ext.amazon.spapi.transport import AmazonNotFoundError, SpApiTransport
 from amazon_ext.amazon.types import Order, OrderItem, OrderPage
 
 __all__ = ["RDT_WITHHELD_NOTE", "SpApiClient"]
@@ -38,6 +62,12 @@ __all__ = ["RDT_WITHHELD_NOTE", "SpApiClient"]
 # Amazon serves data no fresher than two minutes and rejects a *Before inside them (spec
 # §7.4); the extra seconds absorb clock skew between us and Amazon.
 FRESHNESS_LAG = timedelta(minutes=2, seconds=15)
+# Times one window may be listed again from its start after a refused paginationToken.
+MAX_RELISTS = 3
+# A well-formed Amazon order id no order has (3-7-7 digits): verify() expects a 404 for it.
+PROBE_ORDER_ID = "000-0000000-0000000"
+
+logger = logging.getLogger("amazon_ext.amazon.spapi")
 
 
 class SpApiClient:
@@ -45,8 +75,13 @@ class SpApiClient:
 
     All marketplaces must be in one SP-API region (the credentials form checks this).
     ``pacer``, ``endpoint_override``, ``time_scale``, ``timeout``, ``app_name`` and
-    ``token_url`` default to the process pacer and the AMAZON_* settings; ``orders_api``
-    builds the Orders API adapter (v0 by default).
+    ``token_url`` default to the process pacer and the AMAZON_* settings.
+
+    Orders API: ``orders_version`` ("2026-01-01" or "v0"; default
+    settings.AMAZON_SPAPI_ORDERS_API); ``v2026_refused_at`` / ``v2026_refused_reason`` are
+    what the credentials remember of an earlier refusal, and ``remember_v2026(reason)`` is
+    called with the reason when v2026 is refused now, or with None when it works again.
+    ``report_quota_wait(operation, until)`` hears of every long quota wait (pacing.py).
     """
 
     def __init__(
@@ -63,12 +98,17 @@ class SpApiClient:
         timeout: float | None = None,
         app_name: str | None = None,
         token_url: str | None = None,
-        orders_api: Callable[[SpApiTransport], OrdersApi] = OrdersV0,
+        orders_version: str | None = None,
+        v2026_refused_at: datetime | None = None,
+        v2026_refused_reason: str = "",
+        remember_v2026: Callable[[str | None], None] | None = None,
+        report_quota_wait: Callable[[str, float | None], None] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.seller_id = seller_id.strip()
         self.marketplace_ids = [m.strip() for m in marketplace_ids if m and m.strip()]
         self.stats = ClientStats()
-        self.run_notes: list[str] = []
+        self._notes: list[str] = []  # RDT and fallback notes, in the order they happened
         self._tokens = LwaTokens(
             client_id=lwa_client_id,
             client_secret=lwa_client_secret,
@@ -77,6 +117,9 @@ class SpApiClient:
         )
         host, self._config_error = self._region_host()
         client_digest = hashlib.sha256(lwa_client_id.strip().encode()).hexdigest()[:12]
+        pacer = pacer or pacer_from_settings()
+        if report_quota_wait is not None:
+            pacer = ReportingPacer(pacer, report_quota_wait)
         self._transport = SpApiTransport(
             seller_id=self.seller_id,
             host=host,
@@ -90,13 +133,44 @@ class SpApiClient:
             app_name=app_name,
             marketplace_ids=self.marketplace_ids,
         )
-        self.orders_api: OrdersApi = orders_api(self._transport)
+        self._now = now
+        self._choice = OrdersApiChoice.decide(
+            now=now(),
+            requested=orders_version,
+            refused_at=v2026_refused_at,
+            refused_reason=v2026_refused_reason,
+        )
+        self._remember = remember_v2026
+        self._v2026 = Orders20260101(self._transport)
+        self._v0 = OrdersV0(self._transport)
+        self.orders_api: OrdersApi = self._v2026 if self._choice.start == V2026 else self._v0
+        self._api_note = ""  # set once an orders call went through
+        self._fill_items = False  # fell back to v0 after promising orders with items
+        self._buyer_data = BuyerDataTally()
         self._rdt = RestrictedTokens(
             transport=self._transport,
             lwa=self._lwa,
-            resources=self.orders_api.restricted_resources,
-            run_notes=self.run_notes,
+            resources=lambda: self.orders_api.restricted_resources(),
+            run_notes=self._notes,
         )
+
+    @property
+    def orders_version(self) -> str:
+        return V2026 if self.orders_api is self._v2026 else V0
+
+    @property
+    def items_included(self) -> bool:
+        """Every order this client returns carries its items (v2026): the pipeline fetches
+        none. Read before the first page, so a client that falls back to v0 in the middle
+        keeps its word and fetches v0's items itself (``_fill_items``); the next runs start
+        on v0 and let the pipeline fetch only the items it needs."""
+        return self._fill_items or bool(getattr(self.orders_api, "items_included", False))
+
+    @property
+    def run_notes(self) -> list[str]:
+        """For the run's history: which API served it, then what Amazon withheld and why."""
+        head = [self._api_note] if self._api_note else []
+        return head + list(self._notes) + self._buyer_data.notes()
 
     def __repr__(self) -> str:
         return (
@@ -152,6 +226,50 @@ class SpApiClient:
         """An RDT for the order calls, or the LWA token when the app may not have one."""
         return self._rdt(rejected)
 
+    # ---- which Orders API -----------------------------------------------------------
+
+    def _served(self) -> None:
+        if not self._api_note:
+            self._api_note = api_note(self.orders_version, choice=self._choice)
+
+    def _on_v2026(self, call: Callable[[], object], v0_call: Callable[[], object]):
+        """``call`` on v2026; if Amazon refuses v2026 for this seller (403 with a fresh
+        token) and v0 is still allowed, ``v0_call`` on v0 for the rest of this client's
+        life. v0 refusing too means the credentials are at fault: the first error stands."""
+        try:
+            result = call()
+        except AmazonCredentialError as exc:
+            if not is_orders_refusal(exc):
+                raise
+            if not v0_allowed(self._now()):
+                raise refused_after_shutoff(exc) from exc
+            if not self._choice.may_fall_back:
+                raise
+            self._fill_items = self.items_included
+            self.orders_api = self._v0
+            try:
+                result = v0_call()
+            except AmazonCredentialError:
+                self.orders_api, self._fill_items = self._v2026, False
+                raise exc from None
+            reason = f"{exc.code}, Amazon RequestId {exc.request_id or 'none'}"
+            logger.warning("seller %s: Orders v2026 refused (%s); using v0", self.seller_id, reason)
+            self._api_note = api_note(V0, choice=self._choice, reason=reason)
+            self._tell(reason)
+            return result
+        if self.orders_api is self._v2026:
+            self._tell(None)  # v2026 works (again): forget an old refusal
+        self._served()
+        return result
+
+    def _tell(self, reason: str | None) -> None:
+        remember, self._remember = self._remember, None  # once per client
+        if remember is not None:
+            try:
+                remember(reason)
+            except Exception:  # remembering saves a call next time; the run goes on
+                logger.warning("could not remember the Orders API choice", exc_info=True)
+
     # ---- orders --------------------------------------------------------------------------
 
     def iter_order_pages(
@@ -161,11 +279,11 @@ class SpApiClient:
         last_updated_after: datetime | None = None,
         before: datetime | None = None,
     ) -> Iterator[OrderPage]:
-        """getOrders, then getOrders with NextToken until Amazon sends none.
+        """searchOrders (or v0 getOrders) and its next pages until Amazon sends no token.
 
         ``before`` is clamped to 2¼ minutes ago (Amazon refuses fresher windows). Pages are
-        fetched lazily; each page's ``window_end`` is the echoed CreatedBefore /
-        LastUpdatedBefore (the requested one when Amazon echoes none).
+        fetched lazily; each page's ``window_end`` is the echoed createdBefore /
+        lastUpdatedBefore (the requested one when Amazon echoes none).
         """
         if (created_after is None) == (last_updated_after is None):
             raise ValueError("Pass exactly one of created_after and last_updated_after.")
@@ -181,36 +299,112 @@ class SpApiClient:
             return iter(())
         return self._walk_orders(by_created=by_created, after=after, until=until)
 
-    def _walk_orders(self, *, by_created: bool, after: datetime, until: datetime):
-        def fetch(next_token: str | None) -> OrderPage:
-            page = self.orders_api.orders_page(
-                token=self._restricted,
-                marketplace_ids=self.marketplace_ids,
-                by_created=by_created,
-                after=after,
-                before=until,
-                next_token=next_token,
-            )
-            return page if page.window_end else replace(page, window_end=until)
+    def _page(self, api: OrdersApi, *, by_created, after, until, next_token=None) -> OrderPage:
+        page = api.orders_page(
+            token=self._restricted,
+            marketplace_ids=self.marketplace_ids,
+            by_created=by_created,
+            after=after,
+            before=until,
+            next_token=next_token,
+        )
+        page = page if page.window_end else replace(page, window_end=until)
+        if api is self._v0 and self._fill_items and page.orders:
+            page = replace(page, orders=tuple(self._with_items(page.orders)))
+        return page
 
-        # A generator: nothing is fetched until the first page is asked for.
-        yield from follow_next_tokens(fetch(None), fetch)
+    def _with_items(self, orders: Sequence[Order]) -> list[Order]:
+        items = self.list_order_items_many([o.amazon_order_id for o in orders])
+        return [replace(o, items=items[o.amazon_order_id]) for o in orders]
+
+    def _walk_orders(self, *, by_created: bool, after: datetime, until: datetime):
+        window = {"by_created": by_created, "after": after, "until": until}
+        if self.orders_api is self._v2026:
+            first = self._on_v2026(
+                lambda: self._page(self._v2026, **window), lambda: self._page(self._v0, **window)
+            )
+        else:
+            first = self._page(self._v0, **window)
+            self._served()
+        if self.orders_api is self._v0:
+            # A generator: nothing more is fetched until the next page is asked for.
+            yield from follow_next_tokens(
+                first, lambda token: self._page(self._v0, next_token=token, **window)
+            )
+            return
+        yield from self._walk_v2026(first, window)
+
+    def _walk_v2026(self, page: OrderPage, window: dict) -> Iterator[OrderPage]:
+        """Follow paginationTokens. A refused token (expired after 24 h, or Amazon no longer
+        knows it) re-lists the window from its start, at most MAX_RELISTS times; orders this
+        walk already yielded are left out, so nothing is lost and nothing comes twice."""
+        seen: set[str] = set()
+        relists = 0
+        for _ in range(MAX_ORDER_PAGES):
+            fresh = tuple(o for o in page.orders if o.amazon_order_id not in seen)
+            seen.update(o.amazon_order_id for o in fresh)
+            self._buyer_data.count(fresh)
+            yield replace(page, orders=fresh) if len(fresh) != len(page.orders) else page
+            token = page.next_token
+            if not token:
+                return
+            try:
+                following = self._page(self._v2026, next_token=token, **window)
+            except AmazonNotFoundError:
+                raise
+            except AmazonRequestError as exc:
+                if relists >= MAX_RELISTS:
+                    raise
+                relists += 1
+                logger.info(
+                    "seller %s: paginationToken refused (%s); listing the window again from %s",
+                    self.seller_id,
+                    exc.code,
+                    window["after"],
+                )
+                following = self._page(self._v2026, **window)
+            if following.next_token and following.next_token == token:
+                raise AmazonResponseError(
+                    "Amazon returned the same paginationToken twice; the listing stopped.",
+                    code="NextTokenLoop",
+                    request_id=following.request_id,
+                )
+            page = following
+        raise AmazonResponseError(
+            f"Amazon kept sending paginationTokens after {MAX_ORDER_PAGES} pages; stopped.",
+            code="NextTokenLoop",
+        )
 
     def get_orders(self, amazon_order_ids: Sequence[str]) -> list[Order]:
-        """getOrder per id (0.5/s, burst 30: cheaper than getOrders' 1/min for a few ids);
+        """getOrder per id (v2026: 0.5/s, burst 30; there is no lookup by a list of ids);
         orders come back in the order asked, unknown ids left out."""
         self._check()
         found = []
         for order_id in dict.fromkeys(amazon_order_ids):
-            order = self.orders_api.get_order(token=self._restricted, amazon_order_id=order_id)
+
+            def get(api: OrdersApi, order_id: str = order_id) -> Order | None:
+                return api.get_order(token=self._restricted, amazon_order_id=order_id)
+
+            if self.orders_api is self._v2026:
+                order = self._on_v2026(
+                    lambda get=get: get(self._v2026), lambda get=get: get(self._v0)
+                )
+            else:
+                order = get(self._v0)
+                self._served()
             if order is not None:
+                if self.orders_api is self._v2026:
+                    self._buyer_data.count([order])
+                elif self._fill_items:
+                    order = self._with_items([order])[0]
                 found.append(order)
         return found
 
     # ---- items ---------------------------------------------------------------------------
 
     def list_order_items(self, amazon_order_id: str) -> tuple[OrderItem, ...]:
-        """getOrderItems, then with NextToken until none is left (base.walk_item_pages)."""
+        """getOrderItems (v0), then with NextToken until none is left (base.walk_item_pages);
+        on v2026 the items of one getOrder (callers honouring ``items_included`` never ask)."""
         self._check()
 
         def fetch(token: str | None) -> parsing.OrderItemsPage:
@@ -235,18 +429,22 @@ class SpApiClient:
     # ---- credentials ---------------------------------------------------------------------
 
     def verify(self) -> list[str]:
-        """One cheap getOrders (last day, one result, plain LWA token): the LWA client and
-        refresh token work, the seller authorized the app in this region and sells in every
-        configured marketplace. Returns the configured marketplace ids (Orders v0 cannot
-        list a seller's marketplaces)."""
+        """Check the credentials without spending searchOrders quota (one call per 179 s
+        after a burst of 20, which the first page of the next daily run must find full):
+        one getOrder for an order id that cannot exist. A 404 means the LWA client and
+        refresh token work and the seller authorized this app in this region with the
+        Orders role; a 403 with a fresh token means they did not (or, if v0's getOrder
+        answers, that this marketplace refuses v2026: the first run then falls back).
+        Marketplace IDs are checked against the region here; that the seller sells in each
+        is checked by the first listing, which names the Marketplace ID Amazon refuses.
+        Returns the configured marketplace ids."""
         self._check()
-        until = (datetime.now(UTC) - FRESHNESS_LAG).replace(microsecond=0)
-        self.orders_api.orders_page(
-            token=self._lwa,
-            marketplace_ids=self.marketplace_ids,
-            by_created=True,
-            after=until - timedelta(days=1),
-            before=until,
-            max_results=1,
-        )
+
+        def probe(api: OrdersApi) -> Callable[[], object]:
+            return lambda: api.get_order(token=self._lwa, amazon_order_id=PROBE_ORDER_ID)
+
+        if self.orders_api is self._v2026:
+            self._on_v2026(probe(self._v2026), probe(self._v0))
+        else:
+            probe(self._v0)()
         return list(self.marketplace_ids)
