@@ -110,6 +110,17 @@ class SyncRun(models.Model):
         blank=True,
         help_text="The execution attempt that holds this run (one live executor per run)",
     )
+    quota_wait_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While the run waits for Amazon's request quota: when the call may go "
+        "(UTC); empty when it is not waiting",
+    )
+    quota_wait_for = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text='What waits for Amazon\'s quota, e.g. "next page" or "next order"',
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

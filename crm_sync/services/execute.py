@@ -12,6 +12,7 @@ from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.models import AmazonCredentials
 from crm_sync.pipeline import SyncJob, run_pipeline
 from crm_sync.services.lease import RunLease
+from crm_sync.services.progress import quota_wait_reporter
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
 from crm_sync.sources.listing import ListingSource
 from crm_sync.zoho.client import client_for
@@ -104,7 +105,9 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
     try:
         with RunLease(renew, extra=calls) as lease:
             calls.zoho = client_for(run.tenant)
-            calls.amazon = orders_client_for(credentials)
+            calls.amazon = orders_client_for(
+                credentials, report_quota_wait=quota_wait_reporter(run_id=run.pk)
+            )
             connection = calls.zoho.connection
             if not connection.fields_ready_at:
                 fields_setup(connection=connection, client=calls.zoho)
