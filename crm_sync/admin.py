@@ -53,10 +53,10 @@ class ZohoConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(TenantSchedule)
 class TenantScheduleAdmin(admin.ModelAdmin):
-    list_display = ["tenant", "kind", "enabled", "periodic_task"]
+    list_display = ["tenant", "kind", "enabled", "next_run_at", "last_dispatched_at"]
     list_filter = ["kind", "enabled"]
     search_fields = ["tenant__name"]
-    readonly_fields = ["tenant", "kind", "periodic_task"]
+    readonly_fields = ["tenant", "kind", "enabled", "next_run_at", "last_dispatched_at"]
 
 
 @admin.register(ManualRunSlot)

@@ -187,7 +187,13 @@ class SyncCursor(models.Model):
 
 
 class TenantSchedule(models.Model):
-    """A tenant's schedule and its django-celery-beat task (deleted with the tenant)."""
+    """A tenant's schedule: daily at 23:55 in the tenant's time zone (manual §2).
+
+    ``next_run_at`` is the one source of truth for when it fires: the dispatcher (one beat
+    entry, see crm_sync.services.dispatch) claims the rows whose moment has come through the
+    partial index on it, the Schedules page shows it, switching the schedule off empties it,
+    a time-zone change recomputes it, uninstall deletes the row.
+    """
 
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="schedules", help_text="Whose schedule"
@@ -198,17 +204,34 @@ class TenantSchedule(models.Model):
         help_text='"Sync Amazon Record" or "Update Order Status"',
     )
     enabled = models.BooleanField(default=True, help_text="Off: the daily run does not happen")
-    periodic_task = models.OneToOneField(
-        "django_celery_beat.PeriodicTask",
+    next_run_at = models.DateTimeField(
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        help_text="The beat task that fires it daily at 23:55 in the tenant's time zone",
+        verbose_name="next run at (UTC)",
+        help_text="The next 23:55 in the tenant's time zone, in UTC, e.g. 2026-11-27 07:55 for "
+        "Los Angeles; empty while the schedule is off",
+    )
+    last_dispatched_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the dispatcher last sent this schedule's daily run (UTC)",
     )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "kind"], name="one_schedule_per_kind")
+            models.UniqueConstraint(fields=["tenant", "kind"], name="one_schedule_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(enabled=True) | models.Q(next_run_at__isnull=True),
+                name="schedule_off_has_no_next_run",
+            ),
+        ]
+        indexes = [
+            # The dispatcher's only query: due rows, oldest first. Off schedules are not in it.
+            models.Index(
+                fields=["next_run_at"],
+                name="schedule_due",
+                condition=models.Q(next_run_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from crm_sync.services.execute import TransientSyncError, execute_run
+from crm_sync.services.fairness import BACKLOG_QUEUE, LANE_WAIT_SECONDS, run_admitted
 from crm_sync.services.lease import LeaseLostError, new_executor_token
 from crm_sync.services.notifications import run_email_send
 from crm_sync.services.runs import (
@@ -68,6 +69,10 @@ def scheduled_run(self, tenant_id: int, schedule: str) -> None:
     ignore_result=True,
 )
 def execute_sync_run(self, run_id: int) -> None:
+    if not self.request.is_eager and not run_admitted(run_id=run_id):
+        # A large run while the backlog lane is full: wait outside the pool (services.fairness).
+        execute_sync_run.apply_async((run_id,), countdown=LANE_WAIT_SECONDS, queue=BACKLOG_QUEUE)
+        return
     executor = new_executor_token(self.request.id)
     run = sync_run_claim(run_id=run_id, executor=executor)
     if run is None:
@@ -116,6 +121,15 @@ def recover_stale_runs() -> None:
     recovered = sync_runs_recover()
     if recovered:
         logger.warning("resumed runs whose worker stopped: %s", recovered)
+
+
+@shared_task(name="crm_sync.tasks.dispatch_due_schedules", ignore_result=True)
+def dispatch_due_schedules() -> None:
+    """Beat, every few seconds: send the scheduled runs whose 23:55 tenant-local has come
+    (see services.dispatch; safe to run twice at once)."""
+    from crm_sync.services.dispatch import schedules_dispatch
+
+    schedules_dispatch()
 
 
 @shared_task(

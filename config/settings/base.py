@@ -139,9 +139,29 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's own entries (django-celery-beat copies them into its table at start).
+SCHEDULE_DISPATCH_SECONDS = env_float("SCHEDULE_DISPATCH_SECONDS", 10.0)
 CELERY_BEAT_SCHEDULE = {
-    "recover-stale-runs": {"task": "crm_sync.tasks.recover_stale_runs", "schedule": 60.0},
+    "recover-stale-runs": {
+        "task": "crm_sync.tasks.recover_stale_runs",
+        "schedule": 60.0,
+        "options": {"queue": "dispatch", "expires": 60},
+    },
+    # Every tenant's 23:55 (crm_sync.services.dispatch): one entry, whatever the tenant count.
+    "dispatch-due-schedules": {
+        "task": "crm_sync.tasks.dispatch_due_schedules",
+        "schedule": SCHEDULE_DISPATCH_SECONDS,
+        "options": {"queue": "dispatch", "expires": SCHEDULE_DISPATCH_SECONDS},
+    },
 }
+# Fair workers (see README "Fair workers"): "dispatch" for the beat's ticks, "celery" for
+# triggers, daily runs and emails, "backlog" for first syncs and large catch-ups, of which at
+# most SYNC_BACKLOG_CONCURRENCY execute at once. A worker started without -Q consumes all three.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"dispatch": {}, "celery": {}, "backlog": {}}
+CELERY_TASK_ROUTES = ("crm_sync.routing.route_task",)
+SYNC_BACKLOG_CONCURRENCY = env_int("SYNC_BACKLOG_CONCURRENCY", 1)
+SYNC_BACKLOG_AFTER_HOURS = env_float("SYNC_BACKLOG_AFTER_HOURS", 48.0)
+SYNC_BACKLOG_ORDERS = env_int("SYNC_BACKLOG_ORDERS", 2000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # A run that outlives its soft limit stops at the next page boundary; the hard limit kills it.

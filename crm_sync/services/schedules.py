@@ -1,16 +1,20 @@
-"""The two schedules of each tenant as django-celery-beat tasks, daily at 23:55 in the
-tenant's time zone (manual §2), and the Schedules page's rows."""
+"""The two schedules of each tenant, daily at 23:55 in the tenant's time zone (manual §2),
+and the Schedules page's rows.
+
+Each schedule keeps its next moment in ``TenantSchedule.next_run_at`` (UTC); one beat entry
+runs the dispatcher (crm_sync.services.dispatch), which claims the due rows and sends their
+runs. No per-tenant beat entry: django-celery-beat re-reads and re-evaluates every entry each
+tick, which stalls at 10,000 tenants.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm_sync.models import ManualRunSlot, ScheduleKind, TenantSchedule
 from history.models import SyncRun
@@ -34,81 +38,78 @@ class ScheduleRow:
     running: SyncRun | None
 
 
-def _crontab(tenant: Tenant) -> CrontabSchedule:
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=str(RUN_AT.minute),
-        hour=str(RUN_AT.hour),
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone=ZoneInfo(tenant.time_zone),
-    )
-    return crontab
+def _local_run(day, zone: ZoneInfo) -> datetime:
+    """23:55 of ``day`` in ``zone`` as UTC. fold=0: on a night whose 23:55 happens twice
+    (clocks go back at midnight, as America/Santiago's do) the first one; on a night where it
+    does not exist (a gap) the moment as far past the gap as 23:55 was into it."""
+    return datetime.combine(day, RUN_AT, tzinfo=zone).astimezone(UTC)
 
 
-def _task_name(tenant: Tenant, kind: str) -> str:
-    return f"tenant {tenant.pk}: {ScheduleKind(kind).label}"
+def next_run_after(*, time_zone: str, after: datetime) -> datetime:
+    """The first daily 23:55 in ``time_zone`` strictly after ``after``, in UTC.
+
+    Counted per local day, never by adding 24 hours: the instant of a day's 23:55 is fixed
+    (see ``_local_run``), so a run dispatched at that instant, or later the same local night,
+    gets the next local day's, and spring-forward and fall-back nights each fire exactly once.
+    """
+    zone = ZoneInfo(time_zone)
+    day = after.astimezone(zone).date()
+    for offset in range(3):
+        candidate = _local_run(day + timedelta(days=offset), zone)
+        if candidate > after:
+            return candidate
+    raise AssertionError("a local day always has a 23:55 after it")  # pragma: no cover
 
 
 @transaction.atomic
 def schedules_install(*, tenant: Tenant) -> None:
-    """One PeriodicTask per schedule; safe to call again."""
-    crontab = _crontab(tenant)
+    """Both schedules, switched on, next at 23:55 tenant-local; safe to call again (an
+    existing schedule keeps its switch and its next moment)."""
+    now = timezone.now()
     for kind in ScheduleKind:
-        schedule, _ = TenantSchedule.objects.get_or_create(tenant=tenant, kind=kind)
-        task, _ = PeriodicTask.objects.update_or_create(
-            name=_task_name(tenant, kind),
-            defaults={
-                "task": SCHEDULED_TASK,
-                "crontab": crontab,
-                "kwargs": json.dumps({"tenant_id": tenant.pk, "schedule": kind.value}),
-                "enabled": schedule.enabled,
-                "description": f"{kind.label} for {tenant.name}, daily at 23:55 {tenant.time_zone}",
-            },
+        schedule, created = TenantSchedule.objects.select_for_update().get_or_create(
+            tenant=tenant,
+            kind=kind,
+            defaults={"next_run_at": next_run_after(time_zone=tenant.time_zone, after=now)},
         )
-        if schedule.periodic_task_id != task.pk:
-            schedule.periodic_task = task
-            schedule.save(update_fields=["periodic_task"])
+        if not created and schedule.enabled and schedule.next_run_at is None:
+            schedule.next_run_at = next_run_after(time_zone=tenant.time_zone, after=now)
+            schedule.save(update_fields=["next_run_at"])
 
 
 @transaction.atomic
 def schedules_retime(*, tenant: Tenant) -> None:
-    """Keep the tasks at 23:55 local after the tenant's time zone changed."""
-    crontab = _crontab(tenant)
-    for schedule in TenantSchedule.objects.filter(tenant=tenant).select_related("periodic_task"):
-        if schedule.periodic_task is not None:
-            schedule.periodic_task.crontab = crontab
-            schedule.periodic_task.description = f"{schedule.get_kind_display()} for {tenant.name}, daily at 23:55 {tenant.time_zone}"
-            schedule.periodic_task.save()
+    """Keep the schedules at 23:55 local after the tenant's time zone changed."""
+    TenantSchedule.objects.filter(tenant=tenant, enabled=True).update(
+        next_run_at=next_run_after(time_zone=tenant.time_zone, after=timezone.now())
+    )
 
 
 @transaction.atomic
 def schedule_set_enabled(*, tenant: Tenant, kind: str, enabled: bool) -> None:
+    """Switch a schedule on (next 23:55 local) or off (no next run)."""
     schedule = TenantSchedule.objects.select_for_update().get(tenant=tenant, kind=kind)
+    if schedule.enabled == enabled:
+        return
     schedule.enabled = enabled
-    schedule.save(update_fields=["enabled"])
-    if schedule.periodic_task_id:
-        task = PeriodicTask.objects.get(pk=schedule.periodic_task_id)
-        task.enabled = enabled
-        task.save()
+    schedule.next_run_at = (
+        next_run_after(time_zone=tenant.time_zone, after=timezone.now()) if enabled else None
+    )
+    schedule.save(update_fields=["enabled", "next_run_at"])
 
 
 def schedules_delete(*, tenant: Tenant) -> int:
-    task_ids = list(
-        TenantSchedule.objects.filter(tenant=tenant).values_list("periodic_task_id", flat=True)
-    )
-    deleted, _ = PeriodicTask.objects.filter(pk__in=[t for t in task_ids if t]).delete()
+    """Remove the tenant's schedules (uninstall): the dispatcher no longer sees them."""
+    deleted, _ = TenantSchedule.objects.filter(tenant=tenant).delete()
     return deleted
 
 
 def next_run_at(*, tenant: Tenant, now: datetime | None = None) -> datetime:
     """The next 23:55 in the tenant's zone, as an aware datetime in that zone."""
-    zone = ZoneInfo(tenant.time_zone)
-    local_now = (now or timezone.now()).astimezone(zone)
-    candidate = datetime.combine(local_now.date(), RUN_AT, tzinfo=zone)
-    if candidate <= local_now:
-        candidate = datetime.combine(local_now.date() + timedelta(days=1), RUN_AT, tzinfo=zone)
-    return candidate
+    after = now or timezone.now()
+    return next_run_after(time_zone=tenant.time_zone, after=after).astimezone(
+        ZoneInfo(tenant.time_zone)
+    )
 
 
 def tenant_today(*, tenant: Tenant, now: datetime | None = None):
@@ -128,20 +129,27 @@ def schedules_for_tenant(*, tenant: Tenant) -> list[ScheduleRow]:
     used = dict.fromkeys(ScheduleKind.values, 0)
     for slot in ManualRunSlot.objects.filter(tenant=tenant, local_date=today):
         used[slot.schedule] += 1
-    enabled = dict(TenantSchedule.objects.filter(tenant=tenant).values_list("kind", "enabled"))
+    stored = {
+        kind: (enabled, next_at)
+        for kind, enabled, next_at in TenantSchedule.objects.filter(tenant=tenant).values_list(
+            "kind", "enabled", "next_run_at"
+        )
+    }
+    zone = ZoneInfo(tenant.time_zone)
     rows = []
     for kind in ScheduleKind:
         runs = SyncRun.objects.filter(tenant=tenant, schedule=kind.value)
         running = runs.filter(outcome=SyncRun.Outcome.RUNNING).order_by("-started_at").first()
         last = runs.exclude(outcome=SyncRun.Outcome.RUNNING).order_by("-started_at").first()
         left = max(0, MANUAL_RUNS_PER_DAY - used[kind.value])
-        is_enabled = enabled.get(kind.value, False)
+        is_enabled, next_at = stored.get(kind.value, (False, None))
         rows.append(
             ScheduleRow(
                 kind=kind.value,
                 name=kind.label,
                 last_run=last,
-                next_run=next_run_at(tenant=tenant, now=now) if is_enabled else None,
+                # The dispatcher's own column: what fires is what the page shows.
+                next_run=next_at.astimezone(zone) if next_at is not None else None,
                 frequency="Daily",
                 enabled=is_enabled,
                 manual_runs_left=left,

@@ -1,4 +1,4 @@
-"""Beat schedules per tenant, the Run Now quota under concurrent clicks, one run per tenant,
+"""Schedules per tenant, the Run Now quota under concurrent clicks, one run per tenant,
 stale runs, and the run email through a real SMTP server."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from crm_sync.models import ManualRunSlot
+from crm_sync.models import ManualRunSlot, TenantSchedule
 from crm_sync.services.notifications import run_email_send
 from crm_sync.services.run_now import RunNowRefusedError, run_now
 from crm_sync.services.runs import sync_run_start
@@ -37,17 +37,20 @@ def installed(db):
     return tenant, admin
 
 
-def test_install_creates_two_daily_tasks_at_2355_in_the_tenant_zone(installed):
+def test_install_creates_two_schedules_due_at_2355_in_the_tenant_zone(installed):
     tenant, _ = installed
-    tasks = PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:")
-    assert sorted(t.name.split(": ")[1] for t in tasks) == [
+    schedules = TenantSchedule.objects.filter(tenant=tenant)
+    assert sorted(s.get_kind_display() for s in schedules) == [
         "Sync Amazon Record",
         "Update Order Status",
     ]
-    for task in tasks:
-        assert (task.crontab.hour, task.crontab.minute) == ("23", "55")
-        assert str(task.crontab.timezone) == "Asia/Kolkata"
-        assert task.enabled
+    for schedule in schedules:
+        local = schedule.next_run_at.astimezone(ZoneInfo("Asia/Kolkata"))
+        assert (local.hour, local.minute) == (23, 55)
+        assert schedule.enabled
+        assert timezone.now() < schedule.next_run_at <= timezone.now() + timedelta(days=1)
+    # No per-tenant beat entry: the dispatcher's one entry serves every tenant.
+    assert not PeriodicTask.objects.filter(task="crm_sync.tasks.scheduled_run").exists()
 
 
 def test_time_zone_change_retimes_and_switch_disables(installed):
@@ -56,16 +59,17 @@ def test_time_zone_change_retimes_and_switch_disables(installed):
     tenant.save()
     schedules_retime(tenant=tenant)
     schedule_set_enabled(tenant=tenant, kind="update_order_status", enabled=False)
-    tasks = {
-        t.name.split(": ")[1]: t
-        for t in PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:")
-    }
-    assert {str(t.crontab.timezone) for t in tasks.values()} == {"Europe/Berlin"}
-    assert tasks["Sync Amazon Record"].enabled
-    assert not tasks["Update Order Status"].enabled
+    stored = {s.kind: s for s in TenantSchedule.objects.filter(tenant=tenant)}
+    berlin = stored["sync_amazon_record"].next_run_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (berlin.hour, berlin.minute) == (23, 55)
+    assert stored["update_order_status"].next_run_at is None
     rows = {row.kind: row for row in schedules_for_tenant(tenant=tenant)}
     assert rows["update_order_status"].next_run is None
     assert rows["sync_amazon_record"].next_run.tzinfo == ZoneInfo("Europe/Berlin")
+    # The page shows the column the dispatcher reads.
+    assert rows["sync_amazon_record"].next_run == stored["sync_amazon_record"].next_run_at
+    schedule_set_enabled(tenant=tenant, kind="update_order_status", enabled=True)
+    assert TenantSchedule.objects.get(tenant=tenant, kind="update_order_status").next_run_at
 
 
 def test_next_run_is_2355_local_across_midnight():
@@ -76,10 +80,11 @@ def test_next_run_is_2355_local_across_midnight():
     assert next_run_at(tenant=tenant, now=after).isoformat() == "2026-11-27T23:55:00-08:00"
 
 
-def test_uninstall_deletes_the_tasks(installed):
+def test_uninstall_deletes_the_schedules(installed):
     tenant, _ = installed
-    tenant_uninstall(tenant=tenant)
-    assert not PeriodicTask.objects.filter(name__startswith=f"tenant {tenant.pk}:").exists()
+    report = tenant_uninstall(tenant=tenant)
+    assert report["schedules_deleted"] == 2
+    assert not TenantSchedule.objects.filter(tenant_id=tenant.pk).exists()
     assert not Tenant.objects.filter(pk=tenant.pk).exists()
 
 
