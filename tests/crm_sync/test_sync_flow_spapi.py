@@ -22,6 +22,13 @@ from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.fixtures.sync import Connected, connect_tenant, seller_form
 
 
+@pytest.fixture(autouse=True)
+def _orders_v0(settings):
+    """These tests are about Orders v0 (RDT, getOrderItems); test_sync_flow_v2026.py runs the
+    same flow over v2026-01-01, the default."""
+    settings.AMAZON_SPAPI_ORDERS_API = "v0"
+
+
 @pytest.fixture
 def connected_spapi_tenant(
     db, wired_settings, amazon_standin, amazon_seller, zoho_standin
@@ -132,7 +139,8 @@ def test_without_the_rdt_role_orders_go_to_amazon_customer_with_a_note(
     amazon_seller.rdt_roles = False  # the stand-in holds this very account object
     run = run_job(connected.tenant, "sync_amazon_record")
     assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
-    assert run.notes == [RDT_WITHHELD_NOTE]
+    assert run.notes[0].startswith("Orders read through Amazon's Orders API v0")
+    assert run.notes[1:] == [RDT_WITHHELD_NOTE]
     assert "no Restricted Data Token role" in mail.outbox[-1].body
     key_field = connected.tenant.zoho_connection.field_api_names["Contacts"]["Amazon Buyer Email"]
     contacts = [r[key_field] for r in connected.zoho_records("Contacts")]
