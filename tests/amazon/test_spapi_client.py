@@ -227,8 +227,8 @@ def test_503_then_success_and_500s_give_up_bounded(amazon_standin, amazon_seller
 
 def test_the_rate_limit_header_is_recorded(amazon_standin, amazon_seller):
     client = make_client(amazon_standin, amazon_seller)
-    client.verify()  # one getOrder of an id no order has (never the listing's quota)
-    assert client._transport.rates == {"getOrder": 0.5}
+    client.verify()  # getOrder of an id no order has, getOrders for the marketplaces
+    assert client._transport.rates == {"getOrder": 0.5, "getOrders": 0.0167}
 
 
 def test_invalid_input_cases(amazon_standin, amazon_seller):
@@ -236,9 +236,7 @@ def test_invalid_input_cases(amazon_standin, amazon_seller):
         amazon_standin, amazon_seller, marketplace_ids=["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
     )
     with pytest.raises(AmazonCredentialError) as caught:
-        # CA is in the NA region but not one of this seller's marketplaces: the listing says
-        # so (verify() checks the region only; it spends no listing quota).
-        list(client.iter_order_pages(created_after=datetime.now(UTC) - timedelta(days=1)))
+        client.verify()  # CA is in the NA region but not one of this seller's marketplaces
     assert caught.value.field == "marketplace_id_2"
 
     client = make_client(amazon_standin, amazon_seller)

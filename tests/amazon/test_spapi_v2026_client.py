@@ -77,12 +77,20 @@ def test_v2026_is_the_default_and_orders_carry_their_items(amazon_standin, amazo
 def test_verify_spends_no_search_orders_quota(amazon_standin, amazon_seller):
     with make_client(amazon_standin, amazon_seller) as client:
         assert client.verify() == amazon_seller.marketplace_ids
-        assert dict(client.stats.calls) == {"getOrder@2026-01-01": 1}
+        # v2026's getOrder, and v0's getOrders for the marketplaces while v0 exists.
+        assert dict(client.stats.calls) == {"getOrder@2026-01-01": 1, "getOrders": 1}
     revoked = make_amazon_seller()
     with make_client(amazon_standin, revoked, lwa_refresh_token="Atzr|not-a-token") as client:
         with pytest.raises(AmazonCredentialError) as caught:
             client.verify()
         assert caught.value.field == "lwa_refresh_token"
+
+
+def test_after_the_v0_shutoff_verify_is_one_get_order(amazon_standin, amazon_seller, settings):
+    settings.AMAZON_ORDERS_V0_SHUTOFF = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    with make_client(amazon_standin, amazon_seller) as client:
+        client.verify()
+        assert dict(client.stats.calls) == {"getOrder@2026-01-01": 1}
 
 
 def test_an_expired_pagination_token_relists_the_window_without_losing_or_repeating():

@@ -429,14 +429,18 @@ class SpApiClient:
     # ---- credentials ---------------------------------------------------------------------
 
     def verify(self) -> list[str]:
-        """Check the credentials without spending searchOrders quota (one call per 179 s
-        after a burst of 20, which the first page of the next daily run must find full):
-        one getOrder for an order id that cannot exist. A 404 means the LWA client and
-        refresh token work and the seller authorized this app in this region with the
-        Orders role; a 403 with a fresh token means they did not (or, if v0's getOrder
-        answers, that this marketplace refuses v2026: the first run then falls back).
-        Marketplace IDs are checked against the region here; that the seller sells in each
-        is checked by the first listing, which names the Marketplace ID Amazon refuses.
+        """Check the credentials without spending searchOrders quota (20 pages, then one per
+        179 s, which the first page of the next daily run must find full):
+
+        1. one v2026 getOrder for an order id that cannot exist: a 404 means the LWA client
+           and refresh token work and the seller authorized this app in this region with
+           the Orders role (a 403 with a fresh token: they did not; if v0 answers, this
+           marketplace refuses v2026 and the first run falls back);
+        2. while Orders v0 exists, one getOrders of at most one order (its own bucket): Amazon
+           names a configured Marketplace ID the seller does not sell in. After v0's
+           shut-off the first listing names it instead. (The Sellers API's
+           getMarketplaceParticipations would do this for good; see the README.)
+
         Returns the configured marketplace ids."""
         self._check()
 
@@ -447,4 +451,14 @@ class SpApiClient:
             self._on_v2026(probe(self._v2026), probe(self._v0))
         else:
             probe(self._v0)()
+        if v0_allowed(self._now()):
+            until = (datetime.now(UTC) - FRESHNESS_LAG).replace(microsecond=0)
+            self._v0.orders_page(
+                token=self._lwa,
+                marketplace_ids=self.marketplace_ids,
+                by_created=True,
+                after=until - timedelta(days=1),
+                before=until,
+                max_results=1,
+            )
         return list(self.marketplace_ids)
