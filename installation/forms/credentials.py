@@ -34,24 +34,33 @@ FIELDS_BY_KIND = {
         "marketplace_id_3",
     ],
 }
-# One page shows both kinds: each field once, in this order (the MWS fields keep the
-# manual's order); the page hides the fields of the kind not chosen.
+# One page shows both kinds: each field once, in this order; the page hides the fields of
+# the kind not chosen. MWS fields keep the manual's order. For SP-API the Marketplace IDs come
+# first, then Authorize with Amazon (which takes them along), then the fields for pasting one's
+# own app's credentials (the page's CSS moves Seller ID after them for SP-API).
 FIELD_ORDER = [
     "access_key",
-    "lwa_client_id",
-    "lwa_client_secret",
-    "lwa_refresh_token",
     "seller_id",
     "secret_key",
     "mws_auth_token",
     "marketplace_id_1",
     "marketplace_id_2",
     "marketplace_id_3",
+    "lwa_client_id",
+    "lwa_client_secret",
+    "lwa_refresh_token",
 ]
+# The Authorize with Amazon block follows this field.
+AUTHORIZE_AFTER = "marketplace_id_3"
+# Selling Partner API first and pre-selected: Amazon switched MWS off on 1 April 2024.
 KIND_CHOICES = [
-    (ConnectionKind.MWS.value, "Amazon MWS"),
     (ConnectionKind.SPAPI.value, "Selling Partner API"),
+    (
+        ConnectionKind.MWS.value,
+        "Amazon MWS (the manual's legacy connection, kept for existing set-ups)",
+    ),
 ]
+_MWS_ONLY = ("access_key", "secret_key", "mws_auth_token")
 
 
 def authorize_with_amazon_available() -> bool:
@@ -80,7 +89,7 @@ class CredentialsForm(forms.Form):
     kind = forms.ChoiceField(
         label="Amazon connection",
         choices=KIND_CHOICES,
-        initial=ConnectionKind.MWS,
+        initial=ConnectionKind.SPAPI,
         required=False,
         help_text=HELP["kind"],
         widget=forms.RadioSelect,
@@ -129,25 +138,37 @@ class CredentialsForm(forms.Form):
 
     def chosen_kind(self) -> str:
         kind = self["kind"].value()
-        return kind if kind in FIELDS_BY_KIND else ConnectionKind.MWS
+        return kind if kind in FIELDS_BY_KIND else self._kind_without_choice()
 
     def clean_kind(self) -> str:
-        return self.cleaned_data.get("kind") or ConnectionKind.MWS
+        return self.cleaned_data.get("kind") or self._kind_without_choice()
+
+    def _kind_without_choice(self) -> str:
+        """A post without the radio (the page always sends one): MWS if MWS-only fields were
+        filled in, else the pre-selected Selling Partner API."""
+        if self.is_bound and any((self.data.get(name) or "").strip() for name in _MWS_ONLY):
+            return ConnectionKind.MWS
+        return ConnectionKind.SPAPI
 
     def kind_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in FIELDS_BY_KIND[self.chosen_kind()]]
 
-    def fields_with_kinds(self) -> list[tuple[forms.BoundField, str]]:
-        """Every credential field once, with the kinds it belongs to ("mws spapi")."""
+    def fields_with_kinds(self) -> list[tuple[forms.BoundField, str, bool]]:
+        """Every credential field once, with the kinds it belongs to ("mws spapi") and
+        whether the Authorize with Amazon block follows it."""
         return [
-            (self[name], " ".join(k for k, names in FIELDS_BY_KIND.items() if name in names))
+            (
+                self[name],
+                " ".join(k for k, names in FIELDS_BY_KIND.items() if name in names),
+                name == AUTHORIZE_AFTER,
+            )
             for name in FIELD_ORDER
         ]
 
     def service_data(self) -> dict[str, str]:
         """What credentials_save takes: the chosen kind's fields as typed (the service trims
         and checks)."""
-        names = FIELDS_BY_KIND[self.cleaned_data.get("kind") or ConnectionKind.MWS]
+        names = FIELDS_BY_KIND[self.cleaned_data.get("kind") or self._kind_without_choice()]
         return {name: self.cleaned_data.get(name) or "" for name in names}
 
     def add_service_errors(self, errors: dict[str, str]) -> None:

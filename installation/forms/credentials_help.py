@@ -25,8 +25,9 @@ HELP = {
     ),
     "marketplace_id_extra": "Optional: another marketplace served by the same Amazon endpoint.",
     "kind": (
-        "Selling Partner API for a real seller account today (Amazon switched MWS off on "
-        "1 April 2024); MWS for existing set-ups and the stand-in."
+        "Selling Partner API for a real seller account today: enter the Marketplace IDs, then "
+        "press Authorize with Amazon. Amazon MWS is the manual's legacy connection (Amazon "
+        "switched it off on 1 April 2024), kept for existing set-ups and the stand-in."
     ),
     "lwa_client_id": (
         "Developer Central (Seller Central → Apps and Services → Develop Apps) → your app → "

@@ -61,7 +61,11 @@ def test_the_wizard_offers_both_connections(admin_client, installed, spapi_setti
         f'formaction="/orgs/{installed.id}/amazon/authorize"',
     ):
         assert text in html, text
-    assert checked(html, "mws")  # MWS stays the default of the manual's flow
+    assert checked(html, "spapi") and not checked(html, "mws")  # SP-API is pre-selected
+    assert "Amazon MWS (the manual&#x27;s legacy connection, kept for existing set-ups)" in html
+    # The Marketplace IDs come before Authorize with Amazon, which takes them along.
+    assert html.index('name="marketplace_id_1"') < html.index("Authorize with Amazon</button>")
+    assert html.index("Authorize with Amazon</button>") < html.index('name="lwa_client_id"')
 
 
 def test_authorize_is_disabled_without_an_sp_api_app(admin_client, installed, settings):
@@ -225,3 +229,14 @@ def test_a_forged_state_is_refused(admin_client, installed, spapi_settings):
     )
     assert resp.status_code == 400
     assert not AmazonCredentials.objects.filter(tenant=installed).exists()
+
+
+def test_the_mws_choice_survives_a_validation_error(admin_client, installed, spapi_settings):
+    resp = admin_client.post(
+        f"/orgs/{installed.id}/install/settings/",
+        {"kind": "mws", "seller_id": "A1SANDBOXSELLER", "marketplace_id_1": "ATVPDKIKX0DER"},
+    )
+    assert resp.status_code == 200 and resp.context["form"].errors
+    html = resp.content.decode()
+    assert checked(html, "mws") and not checked(html, "spapi")
+    assert 'value="A1SANDBOXSELLER"' in html
