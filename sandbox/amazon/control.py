@@ -96,6 +96,10 @@ def _dispatch(state: AmazonState, mws: MwsApi, spapi: SpApi, request: Request) -
             return _set_roles(state, _body(request))
         if method == "GET":
             return _json({cid: sorted(r) for cid, r in state.app_roles.items()})
+    if path == "/_sandbox/reports":  # Reports API: queued outcomes, compression, delay
+        if method == "POST":
+            return _json(spapi.reports.control(_body(request)))
+        return _json(spapi.reports.describe())
     if path == "/_sandbox/sellers" and method == "GET":
         return _json([asdict(s) for s in state.sellers.values()])
     if path == "/_sandbox/orders" and method == "GET":

@@ -39,6 +39,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from werkzeug.wrappers import Request, Response
 
 from sandbox.amazon import orders_v2026, regions
+from sandbox.amazon import reports as reports_api
 from sandbox.amazon.records import (
     ITEMS_PAGE_SIZE,
     STATUSES,
@@ -65,6 +66,7 @@ RATE_LIMITS = {
     "getOrderItems": (0.5, 30, "0.5"),
     "createRestrictedDataToken": (1.0, 10, "1.0"),
     **orders_v2026.RATE_LIMITS,
+    **reports_api.RATE_LIMITS,
 }
 AUTH_CODE_TTL = 300
 LATENCY = timedelta(minutes=2)
@@ -154,6 +156,7 @@ class SpApi:
         self._lock = threading.Lock()
         self.lwa = _LwaState()
         self.v2026 = orders_v2026.OrdersV2026(standin)
+        self.reports = reports_api.ReportsApi(standin)
         scale = standin.time_scale
         now = standin.clock.monotonic
         self.buckets = BucketRegistry(
@@ -208,6 +211,7 @@ class SpApi:
             path in (LWA_PATH, ORDERS_PREFIX)
             or path.startswith(("/apps/authorize", ORDERS_PREFIX + "/", "/tokens/2021-03-01/"))
             or orders_v2026.owns(path)
+            or reports_api.owns(path)
         )
 
     def handle(self, request: Request) -> Response:
@@ -216,6 +220,8 @@ class SpApi:
             return self._lwa(request)
         if path.startswith("/apps/authorize"):
             return self._consent(request)
+        if reports_api.is_download(path):  # the pre-signed URL: no SP-API token
+            return self.reports.download(request)
         return self._api(request)
 
     def not_found(self, request: Request) -> Response:
@@ -415,6 +421,8 @@ class SpApi:
         path = request.path
         if path == RDT_PATH and request.method == "POST":
             return "createRestrictedDataToken", None
+        if reports_api.owns(path):
+            return reports_api.operation(request.method, path) or ("", None)
         if request.method != "GET":
             return "", None
         if orders_v2026.owns(path):
@@ -487,6 +495,9 @@ class SpApi:
                 return self._json(self.v2026.search(ctx), 200, rate)
             if operation == orders_v2026.GET_ORDER:
                 return self._json(self.v2026.get(ctx, order_id), 200, rate)
+            if operation in reports_api.OPERATIONS:
+                data, status = self.reports.handle(ctx, operation, order_id)
+                return self._json(data, status, rate)
             if operation == "getOrderItems":
                 return self._json({"payload": self._get_items(ctx, order_id)}, 200, rate)
             return self._json(self._create_rdt(ctx), 200, rate)

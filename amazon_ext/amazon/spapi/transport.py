@@ -201,9 +201,9 @@ class SpApiTransport:
         """SP-API's table: what one answer means (see the module docstring)."""
         request_id = answer.headers.get("x-amzn-RequestId")
         status = answer.status
-        if status in (200, 400, 404):
+        if status in (200, 202, 400, 404):
             self._note_rate(operation, answer.headers)
-        if status == 200:
+        if status in (200, 202):  # 202 Accepted: createReport (Reports API 2021-06-30)
             return Outcome.done((answer.body, request_id))
         error = parsing.parse_error(answer.body)
         if status == 429:
