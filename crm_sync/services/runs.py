@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from crm_sync.services.enqueue import run_execution_enqueue
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -95,10 +96,8 @@ def sync_run_release(*, run_id: int, executor: str) -> None:
 
 
 def _resend(run: SyncRun, now) -> None:
-    from crm_sync.tasks import execute_sync_run
-
     SyncRun.objects.filter(pk=run.pk).update(lease_owner="", heartbeat_at=now)
-    transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
+    run_execution_enqueue(run_id=run.pk)
 
 
 def sync_runs_recover() -> list[int]:
