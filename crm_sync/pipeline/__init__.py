@@ -23,8 +23,10 @@ Crash safety: staged rows and checkpoints survive a dead worker; the redelivered
 the next run) re-reads from the source's old position, skips what was checkpointed and
 writes the rest. Zoho writes are upserts keyed on unique fields (ASIN No, Amazon Buyer
 Email, Amazon Order ID), so a batch Zoho accepted just before the crash updates instead of
-duplicating; an order upsert that unexpectedly *updated* gets the line items Zoho appended
-removed again; and Order History is unique per (order, action, Amazon's LastUpdateDate).
+duplicating; an order write that may have reached Zoho twice (an upsert that unexpectedly
+*updated*, a retried call, a dead attempt's write in flight) is read back once anything in
+flight has landed and repaired to exactly Amazon's lines and total (``verify``); and Order
+History is unique per (order, action, Amazon's LastUpdateDate).
 """
 
 from crm_sync.pipeline.job import Counts, SyncJob

@@ -1,7 +1,8 @@
 """The checkpoint: a written batch's links, order states, Order History and counts commit
 in one transaction with the removal of its staged rows, or none of them does. A crash
 before it leaves the staged rows for the next attempt; Zoho's upserts on unique keys make
-writing them again harmless."""
+writing them again harmless (and an order write that Zoho may have applied twice is kept as
+a "verify" row until it has been checked, see ``crm_sync.pipeline.verify``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
 from crm_sync.pipeline.job import Counts, SyncJob
 from history.models import OrderEvent
+
+VERIFY = "verify"  # StagedRecord.action of a written order whose write is still to be checked
 
 
 def state_of_order(job: SyncJob, order: Order, zoho_id: str) -> AmazonOrderState:
@@ -62,9 +65,17 @@ def checkpoint(
     links: Sequence[ZohoLink] = (),
     events: Sequence[OrderEvent] = (),
     done: Sequence[tuple[StagedRecord, str]] = (),
+    verify: Sequence[tuple[StagedRecord, str]] = (),
 ) -> None:
-    """Commit a written batch. ``done``: (sales order row, its Zoho id)."""
+    """Commit a written batch. ``done``: (sales order row, its Zoho id). ``verify``: rows of
+    ``done`` whose write must be checked in Zoho (``crm_sync.pipeline.verify``); they are
+    kept, as "verify" rows naming the order's Zoho id, instead of removed, so a crash before
+    the check leaves it to the next run."""
     states = [state_of_row(job, row, zoho_id) for row, zoho_id in done]
+    kept = []
+    for row, zoho_id in verify:
+        row.action, row.zoho_id = VERIFY, zoho_id
+        kept.append(row)
     with transaction.atomic():
         if links:
             ZohoLink.objects.bulk_create(
@@ -77,6 +88,11 @@ def checkpoint(
             save_states(states)
         if events:
             OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
-        StagedRecord.objects.filter(pk__in=[row.pk for row in batch]).delete()
+        if kept:
+            StagedRecord.objects.bulk_update(kept, ["action", "zoho_id"])
+        kept_ids = {row.pk for row in kept}
+        StagedRecord.objects.filter(
+            pk__in=[row.pk for row in batch if row.pk not in kept_ids]
+        ).delete()
         counts.save_to(job.run.pk)
     job.heartbeat()

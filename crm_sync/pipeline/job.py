@@ -50,6 +50,7 @@ class SyncJob:
     heartbeat: Callable[[], None] = lambda: None
     failures: list[str] = field(default_factory=list)
     failed_orders: list[FailedOrder] = field(default_factory=list)
+    uncertain_at: float = 0.0  # time.monotonic() when the latest uncertain write ended
 
     @property
     def tenant_id(self) -> int:

@@ -11,6 +11,7 @@ Writes go in Zoho's batches of 100 (records) and 5 (fields).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -92,7 +93,7 @@ class ZohoClient(ZohoTransport):
         for start in range(0, len(records), WRITE_BATCH):
             batch = list(records[start : start + WRITE_BATCH])
             try:
-                resp = self._call(
+                resp, uncertain = self._exchange(
                     method,
                     path,
                     json={"data": batch, **extra},
@@ -115,7 +116,10 @@ class ZohoClient(ZohoTransport):
                 )
                 exc.partial_results = results
                 raise exc
-            batch_results = [result_from_json(start + i, e) for i, e in enumerate(entries)]
+            batch_results = [
+                replace(result_from_json(start + i, e), uncertain=uncertain)
+                for i, e in enumerate(entries)
+            ]
             results.extend(batch_results)
             with self._lock:
                 self.stats["writes"] += 1

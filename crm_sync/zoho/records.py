@@ -113,6 +113,10 @@ class RecordResult:
     message: str | None
     field: str | None  # details.api_name of the offending field
     details: dict = field(default_factory=dict, repr=False)
+    # The call carrying it was sent again after an attempt that may have been applied (no
+    # answer, or a 5xx): Zoho may hold the effect of both attempts, or of the one we did not
+    # hear from; verify the record before trusting this result (crm_sync/pipeline/verify.py).
+    uncertain: bool = False
 
 
 def result_from_json(index: int, entry: Any) -> RecordResult:

@@ -147,12 +147,39 @@ class ZohoTransport:
         ``results_key``/``expected``: a 400 whose body holds one result per item sent is a
         batch where every item failed, which the caller reports item by item.
         """
+        resp, _ = self._exchange(
+            method,
+            path,
+            params=params,
+            json=json,
+            results_key=results_key,
+            expected=expected,
+            idempotent=idempotent,
+        )
+        return resp
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        results_key: str | None = None,
+        expected: int = 0,
+        idempotent: bool = True,
+    ) -> tuple[requests.Response, bool]:
+        """``_call``, and whether its outcome is *uncertain*: an earlier attempt got no
+        answer (timeout, dropped connection) or a 5xx, so Zoho may have applied the request
+        before the answer we got, or may still apply it after; a write like that must be
+        verified, not trusted. (429 and 401 are refusals: nothing was applied.)"""
         method = method.upper()
         path = "/" + path.lstrip("/")
         refreshed = False
+        uncertain = False
 
         def send_once(attempt: int) -> Outcome[requests.Response]:
-            nonlocal refreshed
+            nonlocal refreshed, uncertain
             try:
                 resp, token = self._send(method, path, params=params, json=json)
                 if resp.status_code == 401 and not refreshed:
@@ -165,18 +192,31 @@ class ZohoTransport:
                             self.events["token_rejected"] += 1
                         resp, _ = self._send(method, path, params=params, json=json, reject=token)
             except _UnreachableError as exc:
+                uncertain = True
+                exc.error.uncertain = True
                 if idempotent:
                     return Outcome.retry(exc.error)
                 raise exc.error from None  # Zoho may have acted on it: do not repeat
+            if resp.status_code >= 500:
+                uncertain = True
             return self._classify(resp, method, path, results_key, expected, idempotent)
 
-        return call_with_retries(
-            send_once,
-            policy=self.policy,
-            what=f"Zoho {method} {path}",
-            sleep=self._sleep,
-            on_retry=self._on_retry,
-        )
+        try:
+            resp = call_with_retries(
+                send_once,
+                policy=self.policy,
+                what=f"Zoho {method} {path}",
+                sleep=self._sleep,
+                on_retry=self._on_retry,
+            )
+        except ZohoApiError as exc:
+            # Read by the pipeline: a write that failed for good may still have been applied.
+            exc.uncertain = getattr(exc, "uncertain", False) or uncertain
+            raise
+        if uncertain and method != "GET":
+            with self._lock:
+                self.events["uncertain_writes"] += 1
+        return resp, uncertain
 
     def _send(
         self,
