@@ -67,7 +67,12 @@ def _keyset(qs: QuerySet, field: str, cursor: str | None, limit: int) -> Page:
     after = decode_cursor(cursor)
     if after is not None:
         moment, pk = after
-        qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk}))
+        # The plain bound ``field <= moment`` is redundant next to the OR, but it is what
+        # gives PostgreSQL a start key in the (tenant, -field, -id) index: without it the
+        # OR is only a filter and page 20,000 walks 500,000 index entries to get there.
+        qs = qs.filter(**{f"{field}__lte": moment}).filter(
+            Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk})
+        )
     rows = list(qs.order_by(f"-{field}", "-id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
