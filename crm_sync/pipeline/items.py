@@ -22,7 +22,20 @@ def not_staged_yet(job: SyncJob, orders: list[Order]) -> list[Order]:
             run=job.run, module=SALES_ORDERS, amazon_key__in=[o.amazon_order_id for o in orders]
         ).values_list("amazon_key", "amazon_last_update")
     )
-    return [o for o in orders if staged_at.get(o.amazon_order_id) != o.last_update_date]
+    return [
+        o for o in _newest_copies(orders) if staged_at.get(o.amazon_order_id) != o.last_update_date
+    ]
+
+
+def _newest_copies(orders: list[Order]) -> list[Order]:
+    """An order listed twice on a page is completed (and its items fetched) once: the copy
+    with the newest LastUpdateDate."""
+    best: dict[str, Order] = {}
+    for order in orders:
+        seen = best.get(order.amazon_order_id)
+        if seen is None or order.last_update_date > seen.last_update_date:
+            best[order.amazon_order_id] = order
+    return list(best.values())
 
 
 def with_items(job: SyncJob, orders: list[Order], *, included: bool) -> list[Order]:

@@ -10,6 +10,10 @@ are not staged.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
 from django.db import transaction
 
 from amazon_ext.amazon.types import Order
@@ -46,6 +50,7 @@ def stage(
 ) -> None:
     """Stage ``full`` (new and fill orders, with their items) and ``plan.status``; remember
     ``plan.touched``; count ``fetched`` listed orders."""
+    full, plan = _newest_only(full, plan)
     events: list[OrderEvent] = []
     counts = Counts(orders_fetched=fetched)
     rows = _products(job, full)
@@ -79,6 +84,37 @@ def stage(
         if events:
             OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
         counts.save_to(job.run.pk)
+
+
+def newest(orders: Iterable[Order]) -> dict[str, datetime]:
+    """Amazon Order ID → the latest LastUpdateDate among ``orders``."""
+    latest: dict[str, datetime] = {}
+    for order in orders:
+        seen = latest.get(order.amazon_order_id)
+        if seen is None or order.last_update_date > seen:
+            latest[order.amazon_order_id] = order.last_update_date
+    return latest
+
+
+def _newest_only(full: list[Order], plan: Plan) -> tuple[list[Order], Plan]:
+    """One copy of each order: a page may list the same AmazonOrderId twice (Amazon's paging
+    under concurrent updates). Staging both would make PostgreSQL refuse the batch ("ON
+    CONFLICT DO UPDATE command cannot affect row a second time") and SQLite keep whichever
+    came last; the copy with the newest LastUpdateDate wins, on every database."""
+    latest = newest([*full, *plan.status, *plan.touched])
+    taken: set[str] = set()
+
+    def keep(orders: list[Order]) -> list[Order]:
+        kept = []
+        for order in orders:
+            key = order.amazon_order_id
+            if key not in taken and order.last_update_date == latest[key]:
+                taken.add(key)
+                kept.append(order)
+        return kept
+
+    full = keep(full)  # first: a newest copy with its items is the one to write
+    return full, replace(plan, status=keep(plan.status), touched=keep(plan.touched))
 
 
 def _fingerprints(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
