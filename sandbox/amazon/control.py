@@ -100,6 +100,12 @@ def _dispatch(state: AmazonState, mws: MwsApi, spapi: SpApi, request: Request) -
         if method == "POST":
             return _json(spapi.reports.control(_body(request)))
         return _json(spapi.reports.describe())
+    if path == "/_sandbox/notifications":
+        # ORDER_CHANGE publisher knobs (sandbox.amazon.sqs_publisher) and what it sent.
+        publisher = spapi.notifications.publisher
+        if method == "POST":
+            return _json(publisher.configure(**_body(request)))
+        return _json(publisher.snapshot())
     if path == "/_sandbox/sellers" and method == "GET":
         return _json([asdict(s) for s in state.sellers.values()])
     if path == "/_sandbox/orders" and method == "GET":

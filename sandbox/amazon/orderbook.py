@@ -62,6 +62,8 @@ class OrderBook:
         self._updated_keys: dict[str, list[tuple[float, str]]] = {}
         self._open: set[str] = set()
         self.version = 0
+        # Called with each order added or changed (the ORDER_CHANGE publisher listens).
+        self.listeners: list[Callable[[BookOrder], None]] = []
 
     # ------------------------------------------------------------------ generation
     @classmethod
@@ -152,6 +154,12 @@ class OrderBook:
                 self._created_keys[seller].sort()
                 self._updated_keys[seller].sort()
             self.version += 1
+        for o in new:
+            self._changed(o)
+
+    def _changed(self, order: BookOrder) -> None:
+        for listener in list(self.listeners):
+            listener(order)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -253,7 +261,8 @@ class OrderBook:
             else:
                 self._open.discard(amazon_order_id)
             self.version += 1
-            return new
+        self._changed(new)
+        return new
 
     def advance(self, count: int, *, at: datetime | None = None) -> list[str]:
         """Move up to ``count`` open orders (oldest purchase first) one step along

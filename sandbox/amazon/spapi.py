@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox.amazon import notifications as notifications_api
 from sandbox.amazon import orders_v2026, regions
 from sandbox.amazon import reports as reports_api
 from sandbox.amazon.records import (
@@ -156,6 +157,7 @@ class SpApi:
         self._lock = threading.Lock()
         self.lwa = _LwaState()
         self.v2026 = orders_v2026.OrdersV2026(standin)
+        self.notifications = notifications_api.NotificationsApi(standin, self)
         self.reports = reports_api.ReportsApi(standin)
         scale = standin.time_scale
         now = standin.clock.monotonic
@@ -211,6 +213,7 @@ class SpApi:
             path in (LWA_PATH, ORDERS_PREFIX)
             or path.startswith(("/apps/authorize", ORDERS_PREFIX + "/", "/tokens/2021-03-01/"))
             or orders_v2026.owns(path)
+            or notifications_api.owns(path)
             or reports_api.owns(path)
         )
 
@@ -220,6 +223,8 @@ class SpApi:
             return self._lwa(request)
         if path.startswith("/apps/authorize"):
             return self._consent(request)
+        if notifications_api.owns(path):
+            return self.notifications.handle(request)
         if reports_api.is_download(path):  # the pre-signed URL: no SP-API token
             return self.reports.download(request)
         return self._api(request)
@@ -328,6 +333,11 @@ class SpApi:
             refresh = "Atzr|" + secrets.token_urlsafe(48)
             with self._lock:
                 self.lwa.refresh[refresh] = (seller_id, client_id)
+        elif grant_type == "client_credentials":
+            # Grantless operations (Notifications destinations): the application itself.
+            if form.get("scope", "") not in notifications_api.GRANTLESS_SCOPES:
+                return self._lwa_error(400, "invalid_scope", "The scope is not valid")
+            seller_id, refresh = "", ""
         else:
             return self._lwa_error(
                 400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}"
@@ -342,6 +352,9 @@ class SpApi:
             "token_type": "bearer",
             "expires_in": ttl,
         }
+        if not refresh:  # client_credentials: no refresh token in LWA's answer
+            body = {"access_token": access, "scope": form["scope"], "token_type": "bearer",
+                    "expires_in": ttl}  # fmt: skip
         return Response(
             json.dumps(body), 200, {"x-amzn-RequestId": str(uuid.uuid4())},
             content_type="application/json;charset=UTF-8",

@@ -138,13 +138,15 @@ class SpApiTransport:
         token: TokenProvider,
         params: Mapping[str, str] | None = None,
         json_body: str | None = None,
+        method: str | None = None,
     ) -> tuple[bytes, str | None]:
-        """Send one operation; return (body, x-amzn-RequestId) of a 200, or raise."""
+        """Send one operation; return (body, x-amzn-RequestId) of a 200, or raise. ``method``
+        defaults to POST with a body, GET without (DELETE for deleteSubscriptionById)."""
         plan = USAGE_PLANS[operation]
         url = self.base_url + path
         if params:
             url += "?" + query_string(params)
-        method = "POST" if json_body is not None else "GET"
+        method = method or ("POST" if json_body is not None else "GET")
         cap = http.MAX_SMALL_BODY_BYTES if operation in SMALL_ANSWERS else http.MAX_PAGE_BYTES
         access = [token()]  # replaced once after a 403
         refreshed = [False]
