@@ -3,11 +3,20 @@
     python -m bench.sync_e2e --orders 10000 --buyers 2000 --products 500
     python -m bench.sync_e2e --orders 50000 --buyers 2000 --products 500   # memory check
     python -m bench.sync_e2e --orders 300 --throttle --time-scale 100     # quota pacing
+    python -m bench.sync_e2e --amazon spapi-2026 --throttle --time-scale 100   # Orders v2026
+
+``--amazon`` picks the tenant's connection: ``mws`` (default), ``spapi-v0`` (SP-API pinned to
+Orders v0) or ``spapi-2026`` (SP-API, Orders v2026-01-01: the product's default).
 
 Runs Sync Amazon Record twice against a fresh SQLite database and prints, for each run: wall
 time, orders/s, peak memory of this process (the stand-ins run in a child process), Amazon
-calls against the floor (⌈O/100⌉ list pages + O item calls; a re-run: one list call) and
-Zoho writes against the floor (⌈P/100⌉ + ⌈C/100⌉ + ⌈O/100⌉; a re-run: zero).
+calls against the floor (MWS and v0: ⌈O/100⌉ list pages + O item calls; v2026: the pages
+only; a re-run: one list call) and Zoho writes against the floor (⌈P/100⌉ + ⌈C/100⌉ +
+⌈O/100⌉; a re-run: zero). The last line is ``RESULT key=value …``: ``quota_floor_s`` is the
+least time Amazon's quotas allow for the calls the run made (calls beyond each bucket's burst
+at its documented rate, divided by the time scale; buckets refill in parallel, so the
+slowest sets it), ``amazon_s`` the time from the run's first Amazon request to the end of its
+last, ``quota_ratio`` = quota_floor_s / amazon_s (1.0: as fast as Amazon allows).
 """
 
 from __future__ import annotations
@@ -29,6 +38,67 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACE_MEMORY = False
+MODES = ("mws", "spapi-v0", "spapi-2026")
+# operation → (documented rate per second, burst), as the quota floor counts them.
+QUOTAS = {
+    "ListOrders": (1 / 60, 6),
+    "ListOrdersByNextToken": (1 / 60, 6),  # MWS: one bucket with ListOrders
+    "ListOrderItems": (0.5, 30),
+    "ListOrderItemsByNextToken": (0.5, 30),
+    "getOrders": (0.0167, 20),
+    "getOrderItems": (0.5, 30),
+    "searchOrders": (0.0056, 20),
+}
+BUCKET = {"ListOrdersByNextToken": "ListOrders", "ListOrderItemsByNextToken": "ListOrderItems"}
+LIST_OPS = ("ListOrders", "ListOrdersByNextToken", "getOrders", "searchOrders")
+ITEM_OPS = ("ListOrderItems", "ListOrderItemsByNextToken", "getOrderItems", "getOrder")
+
+
+class AmazonSpan:
+    """When the run's first Amazon request started and its last ended: the shared HTTP
+    layer's send, timed (instrumentation only; answers pass through unchanged)."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def install(self) -> None:
+        from amazon_ext.amazon import http
+
+        original = http.send
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.first = started if self.first is None else self.first
+                self.last = time.perf_counter()
+
+        http.send = timed
+
+    def reset(self) -> None:
+        self.first = self.last = None
+
+    def seconds(self) -> float:
+        return (self.last - self.first) if self.first is not None else 0.0
+
+
+SPAN = AmazonSpan()
+
+
+def quota_floor_seconds(calls: dict, time_scale: float) -> float:
+    """Calls beyond each bucket's burst at its documented rate; the slowest bucket."""
+    per_bucket: dict[str, int] = {}
+    for operation, count in calls.items():
+        if operation in QUOTAS:
+            bucket = BUCKET.get(operation, operation)
+            per_bucket[bucket] = per_bucket.get(bucket, 0) + count
+    floors = [
+        max(0, count - QUOTAS[bucket][1]) / QUOTAS[bucket][0]
+        for bucket, count in per_bucket.items()
+    ]
+    return max(floors, default=0.0) / time_scale
 
 
 def start_standins(args) -> tuple[subprocess.Popen, dict]:
@@ -61,6 +131,9 @@ def configure(info: dict, workdir: str, args) -> None:
             "VAR_DIR": workdir,
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "AMAZON_MWS_ENDPOINT_OVERRIDE": info["amazon_url"],
+            "AMAZON_SPAPI_ENDPOINT_OVERRIDE": info["amazon_url"],
+            "AMAZON_LWA_TOKEN_URL": f"{info['amazon_url']}/auth/o2/token",
+            "AMAZON_SPAPI_ORDERS_API": "v0" if args.amazon == "spapi-v0" else "2026-01-01",
             # Throttling off: the stand-in has no quotas, so the client's pacing must not wait
             # either. Throttling on: both run Amazon's quotas at the same time scale.
             "AMAZON_QUOTA_TIME_SCALE": str(args.time_scale if args.throttle else 1e6),
@@ -82,7 +155,7 @@ def configure(info: dict, workdir: str, args) -> None:
     call_command("migrate", verbosity=0)
 
 
-def install_tenant(info: dict):
+def install_tenant(info: dict, mode: str):
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -95,9 +168,17 @@ def install_tenant(info: dict):
     tenant = tenant_create(name="Bench", time_zone="UTC", admin_user=admin)
     tenant_install(tenant=tenant, user=admin, install_scope="admins")
     seller = info["seller"]
-    form = {k: seller[k] for k in ("seller_id", "access_key", "secret_key", "mws_auth_token")}
+    if mode == "mws":
+        form = {k: seller[k] for k in ("seller_id", "access_key", "secret_key", "mws_auth_token")}
+    else:
+        form = {
+            "seller_id": seller["seller_id"],
+            "lwa_client_id": seller["lwa_client_id"],
+            "lwa_client_secret": seller["lwa_client_secret"],
+            "lwa_refresh_token": seller["refresh_token"],
+        }
     form.update({f"marketplace_id_{i}": m for i, m in enumerate(seller["marketplace_ids"], 1)})
-    credentials_save(tenant=tenant, data=form)
+    credentials_save(tenant=tenant, data=form, kind="mws" if mode == "mws" else "spapi")
     session = SessionStore()
     url = connect_start(tenant=tenant, user=admin, session=session)
     parts = urlsplit(url)
@@ -111,7 +192,7 @@ def install_tenant(info: dict):
     return tenant
 
 
-def one_run(tenant, label: str, floors: dict) -> dict:
+def one_run(tenant, label: str, floors: dict, time_scale: float) -> dict:
     from crm_sync.services.runs import sync_run_start
     from crm_sync.tasks import execute_sync_run
     from history.models import SyncRun
@@ -119,6 +200,7 @@ def one_run(tenant, label: str, floors: dict) -> dict:
     if TRACE_MEMORY:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    SPAN.reset()
     started = time.perf_counter()
     run = sync_run_start(tenant=tenant, schedule="sync_amazon_record", trigger="manual")
     execute_sync_run.apply(args=[run.pk])
@@ -129,9 +211,11 @@ def one_run(tenant, label: str, floors: dict) -> dict:
     run = SyncRun.objects.get(pk=run.pk)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     amazon = run.api_calls.get("amazon", {})
-    list_calls = amazon.get("ListOrders", 0) + amazon.get("ListOrdersByNextToken", 0)
-    item_calls = amazon.get("ListOrderItems", 0) + amazon.get("ListOrderItemsByNextToken", 0)
+    list_calls = sum(amazon.get(op, 0) for op in LIST_OPS)
+    item_calls = sum(amazon.get(op, 0) for op in ITEM_OPS)
     zoho_writes = run.api_calls.get("zoho_writes", 0)
+    amazon_s = SPAN.seconds()
+    floor_s = quota_floor_seconds(amazon, time_scale)
     print(f"--- {label}: outcome {run.outcome} {run.error[:200]}")
     print(f"wall time            {wall:10.2f} s")
     print(
@@ -147,14 +231,43 @@ def one_run(tenant, label: str, floors: dict) -> dict:
         f"(grew {(rss_after - rss_before) / 1024:.0f} MiB during the run)"
     )
     print(f"Amazon list calls    {list_calls:10d}   floor {floors['list']}")
-    print(
-        f"Amazon item calls    {item_calls:10d}   floor {floors['items']} "
-        f"(ByNextToken pages: {amazon.get('ListOrderItemsByNextToken', 0)})"
-    )
+    print(f"Amazon item calls    {item_calls:10d}   floor {floors['items']}")
+    print(f"Amazon calls         {json.dumps(amazon, sort_keys=True)}")
     print(f"Amazon throttled     {run.api_calls.get('amazon_throttled', 0):10d}")
+    print(f"Amazon time          {amazon_s:10.2f} s   quota floor {floor_s:.2f} s")
     print(f"Zoho writes          {zoho_writes:10d}   floor {floors['zoho']}")
     print(f"Zoho calls by route  {json.dumps(run.api_calls.get('zoho', {}), sort_keys=True)}")
-    return {"wall": wall, "peak": peak, "run": run}
+    for note in run.notes or []:
+        print(f"note: {note}")
+    return {
+        "wall": wall,
+        "peak": peak,
+        "run": run,
+        "list_calls": list_calls,
+        "item_calls": item_calls,
+        "zoho_writes": zoho_writes,
+        "amazon_s": amazon_s,
+        "floor_s": floor_s,
+        "rss_mb": rss_after / 1024,
+    }
+
+
+PII_STATUSES = ("Unshipped", "PartiallyShipped", "Shipped")
+
+
+def buyer_keys(book: list[dict], mode: str) -> set[str]:
+    """The Contacts the run should write: one per buyer email Amazon gives, plus the
+    anonymous one. Orders v2026 gives an email only for FBM orders in PII statuses (the
+    stand-in's app has every role); MWS and v0 (with an RDT) for every order past Pending."""
+    keys = set()
+    for o in book:
+        email = (o.get("buyer_email") or "").lower()
+        if mode == "spapi-2026":
+            visible = o.get("status") in PII_STATUSES and o.get("fulfillment_channel") == "MFN"
+        else:
+            visible = o.get("status") not in ("Pending", "PendingAvailability")
+        keys.add(email if email and visible else "withheld")
+    return keys
 
 
 def main() -> None:
@@ -164,6 +277,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--throttle", action="store_true")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--amazon", choices=MODES, default="mws", help="the tenant's connection")
     parser.add_argument(
         "--trace-memory",
         action="store_true",
@@ -177,37 +291,55 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as workdir:
             configure(info, workdir, args)
-            tenant = install_tenant(info)
+            SPAN.install()
+            tenant = install_tenant(info, args.amazon)
             orders = info["orders"]
-            from crm_sync.mapping import WITHHELD_BUYER_KEY  # noqa: F401 - import check
-
             stats = requests.get(f"{info['amazon_url']}/_sandbox/orders", timeout=60).json()
             book = stats if isinstance(stats, list) else stats.get("orders", [])
             asins = {i["asin"] for o in book for i in o.get("items", [])}
-            buyers = {
-                (o.get("buyer_email") or "withheld").lower()
-                if o.get("status") not in ("Pending", "PendingAvailability")
-                else "withheld"
-                for o in book
-            }
+            buyers = buyer_keys(book, args.amazon)
             floors = {
                 "list": math.ceil(orders / 100),
-                "items": orders,
+                "items": 0 if args.amazon == "spapi-2026" else orders,
                 "zoho": math.ceil(len(asins) / 100)
                 + math.ceil(len(buyers) / 100)
                 + math.ceil(orders / 100),
             }
             print(
-                f"book: {orders} orders, {len(asins)} products, {len(buyers)} buyers; "
-                f"throttle={'on' if args.throttle else 'off'} time-scale={args.time_scale}"
+                f"book: {orders} orders, {len(asins)} products, {len(buyers)} buyer keys; "
+                f"amazon={args.amazon} throttle={'on' if args.throttle else 'off'} "
+                f"time-scale={args.time_scale}"
             )
-            one_run(tenant, "first run", floors)
-            one_run(tenant, "second run (nothing new)", {"list": 1, "items": 0, "zoho": 0})
+            scale = args.time_scale if args.throttle else 1e6
+            first = one_run(tenant, "first run", floors, scale)
+            rerun = one_run(
+                tenant, "second run (nothing new)", {"list": 1, "items": 0, "zoho": 0}, scale
+            )
+            run = first["run"]
+            amazon_s = first["amazon_s"]
+            result = {
+                "amazon": args.amazon,
+                "orders": run.orders_fetched,
+                "orders_per_s": f"{run.orders_fetched / first['wall']:.1f}",
+                "amazon_list_calls": first["list_calls"],
+                "amazon_item_calls": first["item_calls"],
+                "throttled": run.api_calls.get("amazon_throttled", 0),
+                "quota_floor_s": f"{first['floor_s']:.2f}",
+                "amazon_s": f"{amazon_s:.2f}",
+                "quota_ratio": f"{first['floor_s'] / amazon_s:.3f}" if amazon_s else "0",
+                "zoho_writes": first["zoho_writes"],
+                "zoho_floor": floors["zoho"],
+                "rerun_zoho_writes": rerun["zoho_writes"],
+                "peak_rss_mb": f"{max(first['rss_mb'], rerun['rss_mb']):.0f}",
+                "throttle": "on" if args.throttle else "off",
+                "time_scale": f"{args.time_scale:g}",
+            }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         child = resource.getrusage(resource.RUSAGE_CHILDREN)
         print(f"CPU (stand-ins)      {child.ru_utime + child.ru_stime:10.1f} s   whole life")
+    print("RESULT " + " ".join(f"{key}={value}" for key, value in result.items()))
 
 
 if __name__ == "__main__":
