@@ -99,18 +99,14 @@ def execute_sync_run(self, run_id: int) -> None:
         run = sync_run_finish(
             run_id=run_id,
             executor=executor,
-            failed_with=(
-                "Stopped at the time limit. Everything up to the last saved page is in Zoho "
-                "CRM; the next run continues from there."
-            ),
+            failed_with="Stopped at the time limit.",
         )
     except Exception:
         logger.exception("run %s: unexpected error", run_id)
         run = sync_run_finish(
             run_id=run_id,
             executor=executor,
-            failed_with=f"An internal error stopped the run (reference: run {run_id}). "
-            "Everything up to the last saved page is in Zoho CRM.",
+            failed_with=f"An internal error stopped the run (reference: run {run_id}).",
         )
     send_run_email.delay(run.pk)
 

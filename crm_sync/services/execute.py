@@ -105,6 +105,7 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
     try:
         with RunLease(renew, extra=calls) as lease:
             calls.zoho = client_for(run.tenant)
+            calls.zoho.ensure_token()  # Zoho first: no Amazon listing for a run that can't write
             calls.amazon = orders_client_for(
                 credentials, report_quota_wait=quota_wait_reporter(run_id=run.pk)
             )
@@ -153,7 +154,4 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
             if isinstance(exc, ZohoError)
             else "The product's Redis"
         )
-        return failed(
-            f"{who} error: {exc}. Everything up to the last saved page is in Zoho CRM; the "
-            "next run continues from there."
-        )
+        return failed(f"{who} error: {exc}.")

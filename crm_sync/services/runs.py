@@ -145,7 +145,7 @@ def sync_run_finish(
         )
         if failed_with:
             run.outcome = SyncRun.Outcome.FAILED
-            run.error = failed_with
+            run.error = f"{failed_with} {written_before_the_error(run)}"
         elif run.records_failed:
             run.outcome = SyncRun.Outcome.PARTIAL
             shown = (failures or [])[:20]
@@ -159,6 +159,26 @@ def sync_run_finish(
             run.outcome = SyncRun.Outcome.SUCCESS
         run.save()
     return run
+
+
+def written_before_the_error(run: SyncRun) -> str:
+    """What a failed run leaves in Zoho, from its counts (a failed run's message must not
+    claim Zoho holds what it does not)."""
+    orders = run.orders_created + run.orders_updated
+    others = run.products_created + run.products_updated
+    others += run.contacts_created + run.contacts_updated
+    if orders:
+        return (
+            f"{orders} order{'s were' if orders != 1 else ' was'} written to Zoho CRM before "
+            "the error; the next run continues from there."
+        )
+    if others:
+        return (
+            f"No sales order was written to Zoho CRM ({others} product and contact record"
+            f"{'s' if others != 1 else ''} were); the next run starts again from the same "
+            "orders."
+        )
+    return "Nothing was written to Zoho CRM; the next run starts again from the same orders."
 
 
 def _zone(tenant: Tenant):

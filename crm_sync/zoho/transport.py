@@ -118,6 +118,12 @@ class ZohoTransport:
         self.flush_credits(force=True)
         self._session.close()
 
+    def ensure_token(self) -> None:
+        """Have a usable access token (refreshed if needed) before work begins, so a run
+        that cannot reach Zoho (a refresh throttle, a revoked grant) stops before it spends
+        Amazon's quota listing orders it could not write."""
+        tokens.ensure_access_token(self.connection, policy=self.policy, sleep=self._sleep)
+
     @property
     def calls(self) -> int:
         """HTTP calls made (every attempt, retries included)."""
