@@ -16,6 +16,7 @@ from crm_sync.services.schedules import (
     tenant_midnight_after,
     tenant_today,
 )
+from crm_sync.services.skips import live_run, sync_run_skipped
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -55,16 +56,13 @@ def run_now(*, tenant: Tenant, kind: str, user) -> SyncRun:
             # Give the slot back: nothing ran.
             transaction.set_rollback(True)
     if run.outcome == SyncRun.Outcome.SKIPPED:
-        run = SyncRun.objects.create(
-            tenant=tenant,
-            schedule=kind,
-            trigger=SyncRun.Trigger.MANUAL,
-            triggered_by=user,
-            started_at=run.started_at,
-            finished_at=run.finished_at,
-            outcome=SyncRun.Outcome.SKIPPED,
-            error=run.error,
+        # Recorded again outside the rolled-back transaction; a burst of clicks while one
+        # run is live makes one Skipped row that counts them.
+        live = live_run(tenant=tenant)
+        if live is None:  # it ended meanwhile: the click still did not run
+            return run
+        return sync_run_skipped(
+            tenant=tenant, schedule=kind, trigger=SyncRun.Trigger.MANUAL, user=user, live=live
         )
-        return run
     transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
     return run

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm_sync.services.enqueue import run_execution_enqueue
+from crm_sync.services.skips import sync_run_skipped
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -44,16 +45,12 @@ def sync_run_start(
     if live is not None and not record_skip:
         return None
     if live is not None:
-        local = timezone.localtime(live.started_at, _zone(tenant))
-        return SyncRun.objects.create(
-            **common,
-            started_at=now,
-            finished_at=now,
-            outcome=SyncRun.Outcome.SKIPPED,
-            error=(
-                f"Skipped: already running ({live.get_schedule_display()} started "
-                f"{local:%H:%M} {tenant.time_zone})."
-            ),
+        return sync_run_skipped(
+            tenant=tenant,
+            schedule=schedule,
+            trigger=trigger,
+            user=user,
+            live=live,
         )
     return SyncRun.objects.create(**common, started_at=now, heartbeat_at=now)
 
@@ -179,9 +176,3 @@ def written_before_the_error(run: SyncRun) -> str:
             "orders."
         )
     return "Nothing was written to Zoho CRM; the next run starts again from the same orders."
-
-
-def _zone(tenant: Tenant):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(tenant.time_zone)
