@@ -349,3 +349,24 @@ class StagedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module} {self.amazon_key} ({self.action})"
+
+
+# Live updates (ORDER_CHANGE notifications) keep their models in their own module.
+# Backfill (order reports) and Preview keep their models in their own module.
+from crm_sync.backfill_models import (  # noqa: E402, F401
+    Backfill,
+    BackfillChunk,
+    SyncPreview,
+)
+from crm_sync.live_models import (  # noqa: E402, F401
+    LiveUpdates,
+    NotificationDestination,
+    NotificationReceipt,
+)
+
+# Data protection (buyer keys, buyer data expiry) keeps its models in its own module.
+from crm_sync.data_protection_models import (  # noqa: E402, F401
+    BuyerDataHold,
+    DataProtectionRun,
+    DataProtectionSettings,
+)

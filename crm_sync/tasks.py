@@ -139,3 +139,18 @@ def send_run_email(run_id: int) -> None:
     run = SyncRun.objects.select_related("tenant", "triggered_by").filter(pk=run_id).first()
     if run is not None:
         run_email_send(run=run)
+
+
+@shared_task(
+    name="crm_sync.tasks.live_updates_subscribe",
+    ignore_result=True,
+    max_retries=5,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+)
+def live_updates_subscribe_task(tenant_id: int) -> None:
+    """Make the tenant's ORDER_CHANGE subscription match its settings (idempotent)."""
+    from crm_sync.services.live_subscription import live_updates_subscribe
+
+    if Tenant.objects.filter(pk=tenant_id).exists():
+        live_updates_subscribe(tenant_id=tenant_id)

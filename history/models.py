@@ -24,6 +24,7 @@ class SyncRun(models.Model):
 
         SCHEDULED = "scheduled", "Scheduled"
         MANUAL = "manual", "Run Now"
+        LIVE = "live", "Live update"  # ORDER_CHANGE notifications (crm_sync live updates)
 
     class Outcome(models.TextChoices):
         """How the run ended, as the "Amazon Sync History" list shows it."""
@@ -147,6 +148,7 @@ class OrderEvent(models.Model):
         UPDATED = "updated", "Details updated"
         STATUS_CHANGED = "status_changed", "Status changed"
         FAILED = "failed", "Failed"
+        LIVE_UPDATE = "live_update", "Live update"  # written from an ORDER_CHANGE notification
 
     tenant = models.ForeignKey(
         Tenant,

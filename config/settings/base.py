@@ -204,6 +204,17 @@ AMAZON_ORDERS_V0_SHUTOFF = env_str("AMAZON_ORDERS_V0_SHUTOFF", "2027-03-27")
 # A tenant whose marketplace refused v2026 (403 on searchOrders while v0 works) uses v0 and
 # tries v2026 again after this many days.
 AMAZON_ORDERS_V2026_RETRY_DAYS = env_int("AMAZON_ORDERS_V2026_RETRY_DAYS", 7)
+# Live updates: ORDER_CHANGE notifications from Amazon SQS (crm_sync.services.live_*).
+# Empty queue URL: live updates are off for the installation (the schedules still run).
+AMAZON_SQS_QUEUE_URL = env_str("AMAZON_SQS_QUEUE_URL", "")
+AMAZON_SQS_QUEUE_ARN = env_str("AMAZON_SQS_QUEUE_ARN", "")  # default: built from the URL
+AMAZON_SQS_DLQ_URL = env_str("AMAZON_SQS_DLQ_URL", "")
+AMAZON_SQS_REGION = env_str("AMAZON_SQS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+AMAZON_SQS_ENDPOINT_URL = env_str("AMAZON_SQS_ENDPOINT_URL", "")  # moto's server locally
+LIVE_UPDATES_MAX_RECEIVES = env_int("LIVE_UPDATES_MAX_RECEIVES", 5)
+LIVE_UPDATES_WAIT_SECONDS = env_int("LIVE_UPDATES_WAIT_SECONDS", 20)
+LIVE_UPDATES_GATHER_SECONDS = env_float("LIVE_UPDATES_GATHER_SECONDS", 0.5)
+LIVE_UPDATES_RETRY_SECONDS = env_int("LIVE_UPDATES_RETRY_SECONDS", 30)
 
 # Zoho CRM (a server-based client from api-console.zoho.com).
 ZOHO_CLIENT_ID = env_str("ZOHO_CLIENT_ID", "")

@@ -7,7 +7,7 @@ from amazon_ext.amazon.types import Order
 from crm_sync.models import StagedRecord
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.sources import FailedOrder
-from history.models import OrderEvent
+from history.models import OrderEvent, SyncRun
 
 
 def failed_order(order: Order) -> FailedOrder:
@@ -53,7 +53,12 @@ def record_failure(
 def order_event(
     job: SyncJob, row: StagedRecord, action: str, zoho_id: str, message: str = ""
 ) -> OrderEvent:
-    """A sales order written to Zoho (created, filled in, status changed)."""
+    """A sales order written to Zoho (created, filled in, status changed). A live update
+    (ORDER_CHANGE notification) is recorded as such, what it did to Zoho in the message."""
+    if job.run.trigger == SyncRun.Trigger.LIVE:
+        done = OrderEvent.Action(action).label
+        message = f"{done}. {message}".strip() if message else done
+        action = OrderEvent.Action.LIVE_UPDATE
     return OrderEvent(
         tenant_id=job.tenant_id,
         run=job.run,

@@ -48,6 +48,10 @@ def tenant_uninstall(*, tenant: Tenant) -> dict:
             report["zoho_token_revoked"] = bool(revoke(connection=connection))
         except Exception:  # uninstall must go on; the token dies with the data
             logger.warning("tenant %s: Zoho token revocation failed", tenant.pk)
+    from crm_sync.services.live_subscription import live_updates_unsubscribe_now
+
+    # Amazon stops sending this seller's ORDER_CHANGE notifications (never blocks).
+    report["live_updates_unsubscribed"] = live_updates_unsubscribe_now(tenant_id=tenant.pk)
     with transaction.atomic():
         report["schedules_deleted"] = schedules_delete(tenant=tenant)
         _, per_model = Tenant.objects.filter(pk=tenant.pk).delete()

@@ -17,6 +17,7 @@ from amazon_ext.services.authorization import (
 )
 from amazon_ext.services.verification import credentials_verify_with_amazon
 from amazon_ext.validation import MAX_MARKETPLACES
+from crm_sync.services.live_subscription import live_updates_changed
 from installation.forms.credentials import authorize_with_amazon_available
 from installation.selectors import marketplace_ids_to_authorize
 from tenants.access import tenant_for_user
@@ -81,6 +82,7 @@ def amazon_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return _after_authorize(exc.tenant_id, "settings")
     credentials = result.credentials
+    live_updates_changed(tenant_id=result.tenant.id)  # ORDER_CHANGE subscription
     messages.success(
         request,
         f"Amazon authorized: Seller ID {credentials.seller_id} is connected through the "

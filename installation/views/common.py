@@ -10,6 +10,7 @@ from django.urls import reverse
 from amazon_ext.services.credentials import credentials_save
 from amazon_ext.services.verification import credentials_verify_with_amazon
 from amazon_ext.validation import CredentialsInvalidError
+from crm_sync.services.live_subscription import live_updates_changed
 from installation.forms.credentials import CredentialsForm
 from tenants.models import Tenant
 
@@ -34,6 +35,7 @@ def save_credentials(request: HttpRequest, tenant: Tenant, form: CredentialsForm
         form.add_service_errors(exc.errors)
         return False
     messages.success(request, "Amazon accepted the credentials; they are saved.")
+    live_updates_changed(tenant_id=tenant.pk)  # subscribe (SP-API) or unsubscribe (MWS)
     return True
 
 

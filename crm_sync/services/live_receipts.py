@@ -1,0 +1,152 @@
+"""Live updates' bookkeeping: routing a notification to its tenant, the NotificationId dedupe,
+the status the Schedules page shows, and what a dead-lettered notification leaves in the
+tenant's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from amazon_ext.models import AmazonCredentials, ConnectionKind
+from crm_sync.models import LiveUpdates, NotificationReceipt
+from crm_sync.services.live_queue import OrderChange
+from history.models import OrderEvent, ScheduleKind, SyncRun
+
+DEAD_LETTER_NEXT_STEP = (
+    "The nightly Sync Amazon Record / Update Order Status run brings the order in; to do it "
+    "now, press Run Now on the Schedules page."
+)
+
+
+def tenants_by_seller(*, seller_ids: set[str]) -> dict[str, int]:
+    """SP-API tenants by Seller ID (a Seller ID connected to two organisations goes to the
+    first one connected: one subscription per seller and application)."""
+    found: dict[str, int] = {}
+    rows = (
+        AmazonCredentials.objects.filter(kind=ConnectionKind.SPAPI, seller_id__in=seller_ids)
+        .order_by("pk")
+        .values_list("seller_id", "tenant_id")
+    )
+    for seller_id, tenant_id in rows:
+        found.setdefault(seller_id, tenant_id)
+    return found
+
+
+def live_updates_for(*, tenant_id: int) -> LiveUpdates:
+    return LiveUpdates.objects.get_or_create(tenant_id=tenant_id)[0]
+
+
+def receipts_take(*, tenant_id: int, changes: list[OrderChange]) -> dict[str, str]:
+    """Record each notification once; returns NotificationId → its state. A notification
+    already written (or ignored) is a duplicate: its message can go at once."""
+    states: dict[str, str] = {}
+    for change in changes:
+        try:
+            with transaction.atomic():
+                receipt, _created = NotificationReceipt.objects.get_or_create(
+                    notification_id=change.notification_id,
+                    defaults={
+                        "tenant_id": tenant_id,
+                        "amazon_order_id": change.amazon_order_id,
+                        "change_time": change.change_time,
+                    },
+                )
+        except IntegrityError:  # another consumer recorded it just now
+            receipt = NotificationReceipt.objects.get(notification_id=change.notification_id)
+        if receipt.state == NotificationReceipt.State.DEAD:
+            # SQS handed a dead-lettered one back (redriven by an operator): try again.
+            NotificationReceipt.objects.filter(pk=receipt.pk).update(
+                state=NotificationReceipt.State.PENDING, reason=""
+            )
+            receipt.state = NotificationReceipt.State.PENDING
+        states[change.notification_id] = receipt.state
+    return states
+
+
+def receipts_ignore(*, notification_ids: list[str]) -> None:
+    NotificationReceipt.objects.filter(
+        notification_id__in=notification_ids, state=NotificationReceipt.State.PENDING
+    ).update(state=NotificationReceipt.State.IGNORED, done_at=timezone.now())
+
+
+def receipts_attach(*, run: SyncRun, notification_ids: list[str]) -> None:
+    NotificationReceipt.objects.filter(
+        notification_id__in=notification_ids, state=NotificationReceipt.State.PENDING
+    ).update(run=run)
+
+
+def receipts_done(*, notification_ids: list[str]) -> set[str]:
+    return set(
+        NotificationReceipt.objects.filter(
+            notification_id__in=notification_ids,
+            state__in=[NotificationReceipt.State.DONE, NotificationReceipt.State.IGNORED],
+        ).values_list("notification_id", flat=True)
+    )
+
+
+def status_event_received(*, tenant_id: int, at: datetime) -> None:
+    live_updates_for(tenant_id=tenant_id)
+    LiveUpdates.objects.filter(tenant_id=tenant_id).update(last_event_at=at)
+
+
+def status_written(*, tenant_id: int) -> None:
+    LiveUpdates.objects.filter(tenant_id=tenant_id).update(
+        last_written_at=timezone.now(), last_error="", last_error_at=None
+    )
+
+
+def status_error(*, tenant_id: int, message: str) -> None:
+    live_updates_for(tenant_id=tenant_id)
+    LiveUpdates.objects.filter(tenant_id=tenant_id).update(
+        last_error=message[:2000], last_error_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def dead_letter_record(
+    *,
+    tenant_id: int,
+    reason: str,
+    notification_id: str,
+    amazon_order_id: str = "",
+    change_time: datetime | None = None,
+    run: SyncRun | None = None,
+) -> None:
+    """The notification failed its last allowed attempt and SQS moves it to the dead-letter
+    queue: say so in the tenant's history (a failed Order History row for its order, or a
+    failed live-update run when it names no readable order) and on the Schedules page."""
+    message = (
+        f"Live update failed {notification_id[:60]} and went to the dead-letter queue: "
+        f"{reason} {DEAD_LETTER_NEXT_STEP}"
+    )
+    if run is None or not amazon_order_id:
+        now = timezone.now()
+        run = SyncRun.objects.create(
+            tenant_id=tenant_id,
+            schedule=ScheduleKind.SYNC_RECORDS,
+            trigger=SyncRun.Trigger.LIVE,
+            started_at=now,
+            finished_at=now,
+            outcome=SyncRun.Outcome.FAILED,
+            error=message[:4000],
+        )
+    if amazon_order_id:
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(
+                    tenant_id=tenant_id,
+                    run=run,
+                    amazon_order_id=amazon_order_id,
+                    action=OrderEvent.Action.FAILED,
+                    amazon_last_update=change_time,
+                    message=message[:1000],
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    NotificationReceipt.objects.filter(notification_id=notification_id).update(
+        state=NotificationReceipt.State.DEAD, reason=reason[:2000]
+    )
+    status_error(tenant_id=tenant_id, message=message)
