@@ -370,3 +370,11 @@ from crm_sync.data_protection_models import (  # noqa: E402, F401
     DataProtectionRun,
     DataProtectionSettings,
 )
+
+
+# Backfill (order reports) and Preview keep their models in their own module.
+from crm_sync.backfill_models import (  # noqa: E402, F401
+    Backfill,
+    BackfillChunk,
+    SyncPreview,
+)

@@ -154,3 +154,16 @@ def live_updates_subscribe_task(tenant_id: int) -> None:
 
     if Tenant.objects.filter(pk=tenant_id).exists():
         live_updates_subscribe(tenant_id=tenant_id)
+
+
+@shared_task(
+    name="crm_sync.tasks.run_preview",
+    ignore_result=True,
+    soft_time_limit=settings.SYNC_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_HARD_TIME_LIMIT,
+)
+def run_preview(preview_id: int) -> None:
+    """A Preview: the pipeline up to the write step, nothing written (services.preview)."""
+    from crm_sync.services.preview import preview_execute
+
+    preview_execute(preview_id=preview_id)

@@ -25,6 +25,7 @@ class SyncRun(models.Model):
         SCHEDULED = "scheduled", "Scheduled"
         MANUAL = "manual", "Run Now"
         LIVE = "live", "Live update"  # ORDER_CHANGE notifications (crm_sync live updates)
+        BACKFILL = "backfill", "Backfill"  # order reports over a chosen range (crm_sync)
 
     class Outcome(models.TextChoices):
         """How the run ended, as the "Amazon Sync History" list shows it."""

@@ -43,7 +43,7 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
         if batch.position is not None:
             position = batch.position
         job.heartbeat()
-        if time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
+        if batch.flush or time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
             flush()
             last_flush = time.monotonic()
     flush()

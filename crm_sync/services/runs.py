@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.skips import sync_run_skipped
+from crm_sync.services.backfill_turn import backfill_in_batch
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -36,7 +37,12 @@ def sync_run_start(
     ``record_skip=False`` return None (the caller will try again later)."""
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
     now = timezone.now()
-    live = SyncRun.objects.filter(tenant=tenant, outcome=SyncRun.Outcome.RUNNING).first()
+    # A backfill holds the tenant only while it writes a batch (services.backfill_turn).
+    live = (
+        SyncRun.objects.filter(tenant=tenant, outcome=SyncRun.Outcome.RUNNING)
+        .exclude(trigger=SyncRun.Trigger.BACKFILL)
+        .first()
+    ) or backfill_in_batch(tenant_id=tenant.pk)
     if live is not None and _is_stale(live, now):
         # Its worker died: send it again (it resumes from its checkpoints) and let this
         # trigger wait or skip as for any live run.

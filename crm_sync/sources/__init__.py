@@ -36,6 +36,9 @@ class SourceBatch:
     orders: tuple[Order, ...] = ()
     items_included: bool = False
     position: Any = None  # opaque to the pipeline; None: nothing to commit yet
+    #: Write what is staged now, before the next batch (a backfill ends each report and
+    #: each turn this way, so its progress is checkpointed and the tenant free for others).
+    flush: bool = False
 
 
 @dataclass(frozen=True)

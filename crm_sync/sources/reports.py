@@ -1,0 +1,249 @@
+"""The backfill source: a chosen date range, read through Amazon's order reports (SP-API) or
+through the order listing (MWS), one chunk (report) of at most 30 days at a time.
+
+For each chunk, in order (``report_fetch.ReportFetcher`` does the Amazon side):
+createReport → getReport until DONE → getReportDocument → download → parse, streamed. The
+reports of the chunks ahead are requested in the background as fast as createReport's quota
+allows, so Amazon prepares them while this one is written.
+
+* **Resume**: a chunk is ``processed`` only when ``commit`` says everything up to it is
+  checkpointed (each chunk ends with a position batch that asks the pipeline to flush). A
+  resumed backfill starts at the first chunk not processed; re-reading part of a chunk
+  writes nothing twice (the pipeline skips orders it holds as they are).
+* **Merge**: an order whose report row is not newer than what polling or live updates wrote
+  (``AmazonOrderState.last_update_date``) is left out: an older report never overwrites
+  newer data. Report orders carry no buyer: they go to the anonymous contact, except an
+  order we hold as Pending that the report shows complete, inside the buyer-data window:
+  that one is read again with getOrder (v2026, items included) so its buyer is not lost.
+* **Turns**: the source writes ``BATCH_ORDERS`` orders per turn (``BackfillTurn``), and
+  between turns lets the tenant's daily runs go first.
+* **Cancel**: asked between batches; what is written stays written.
+* **Preview** (``preview=True``): no turns, no commits, no status changes but the report ids
+  (so the real run reuses the reports Amazon already prepared).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from amazon_ext.amazon.types import Order, UnreadableOrder
+from crm_sync import mapping
+from crm_sync.models import AmazonOrderState, Backfill, BackfillChunk
+from crm_sync.sources import FailedOrder, SourceBatch
+from crm_sync.sources.report_fetch import ChunkFailedError, ListingFetcher, ReportFetcher
+from history.models import SyncRun
+
+logger = logging.getLogger(__name__)
+
+PAGE = 100  # orders per pipeline batch (one Zoho write each, once staged)
+BATCH_ORDERS = 500  # orders per turn (see crm_sync.services.backfill_turn)
+BUYER_DATA_WINDOW = timedelta(days=getattr(settings, "BACKFILL_BUYER_DATA_DAYS", 30))
+
+
+class BackfillSource:
+    """One backfill's chunks not yet processed. ``turn`` enters and leaves batches (None in
+    a preview); ``fetcher`` reads one chunk's orders (reports or listing)."""
+
+    creates_new_orders = True
+
+    def __init__(
+        self,
+        *,
+        backfill: Backfill,
+        fetcher: ReportFetcher | ListingFetcher,
+        amazon=None,
+        turn=None,
+        preview: bool = False,
+        now: Callable = timezone.now,
+    ) -> None:
+        self.backfill = backfill
+        self.fetcher = fetcher
+        self.amazon = amazon
+        self.turn = turn
+        self.preview = preview
+        self._now = now
+        self.failed = 0
+        self.completed_by_get_order = 0
+        self.stale_skipped = 0
+
+    # ---- the protocol ------------------------------------------------------------------
+
+    def batches(self) -> Iterator[SourceBatch]:
+        chunks = list(
+            self.backfill.chunks.exclude(
+                status__in=[BackfillChunk.Status.PROCESSED, BackfillChunk.Status.NO_DATA]
+            ).order_by("position")
+        )
+        if self.turn is not None and self.turn.inside:
+            # Held while run_pipeline cleared the tenant's staged rows; not while Amazon
+            # prepares the first report.
+            self.turn.leave()
+        if not self.preview:
+            self._count_earlier_chunks()
+        self.fetcher.request_ahead(chunks)
+        try:
+            for chunk in chunks:
+                if self._cancelled():
+                    break
+                yield from self._chunk(chunk)
+            else:
+                self._finished()
+        finally:
+            self.fetcher.close()
+            if self.turn is not None and self.turn.inside:
+                self.turn.leave()
+        if self._cancelled():
+            self._set_status(Backfill.Status.CANCELLED)
+
+    def hold(self, failed: FailedOrder) -> None:
+        """A backfill holds no cursor before a failed order: it is in Order History as
+        failed, and a Replay brings it in; the chunk still counts as processed."""
+        self.failed += 1
+
+    def commit(self, position: Any) -> None:
+        if self.preview:
+            return
+        BackfillChunk.objects.filter(backfill=self.backfill, position__lte=position).exclude(
+            status=BackfillChunk.Status.NO_DATA
+        ).update(status=BackfillChunk.Status.PROCESSED)
+
+    # ---- one chunk -----------------------------------------------------------------------
+
+    def _chunk(self, chunk: BackfillChunk) -> Iterator[SourceBatch]:
+        try:
+            orders = self.fetcher.orders(chunk)
+        except ChunkFailedError as exc:
+            self._fail(chunk, str(exc))
+            raise
+        if orders is None:  # CANCELLED by Amazon: no orders in this range
+            if not self.preview:
+                chunk.status = BackfillChunk.Status.NO_DATA
+                chunk.save(update_fields=["status", "updated_at"])
+            yield SourceBatch(position=chunk.position, flush=not self.preview)
+            self._next_turn()
+            return
+        self._enter()
+        count, in_turn = 0, 0
+        page: list[Order] = []
+        unreadable: list[UnreadableOrder] = []
+        for order in orders:
+            if isinstance(order, UnreadableOrder):
+                unreadable.append(order)
+                continue
+            if order.marketplace_id not in self.backfill.marketplace_ids:
+                continue
+            page.append(order)
+            count += 1
+            if len(page) == PAGE:
+                yield self._batch(page, unreadable)
+                in_turn += len(page)
+                page, unreadable = [], []
+                if in_turn >= BATCH_ORDERS:
+                    yield SourceBatch(flush=not self.preview)
+                    self._next_turn()
+                    in_turn = 0
+                    if self._cancelled():
+                        return
+        if page or unreadable:
+            yield self._batch(page, unreadable)
+        chunk.orders = count
+        if not self.preview:
+            chunk.save(update_fields=["orders", "updated_at"])
+        yield SourceBatch(position=chunk.position, flush=not self.preview)
+        self._next_turn()
+
+    def _batch(self, orders: list[Order], unreadable: list[UnreadableOrder]) -> SourceBatch:
+        return SourceBatch(
+            orders=tuple(self._merge(orders)),
+            items_included=self.fetcher.items_included,
+            unreadable=tuple(unreadable),
+            creates_new_orders=True,
+        )
+
+    def _merge(self, orders: list[Order]) -> list[Order]:
+        """Leave out what we hold as new or newer; complete by getOrder the Pending orders
+        we hold that the report shows complete, while Amazon still gives their buyer."""
+        states = {
+            s.amazon_order_id: s
+            for s in AmazonOrderState.objects.filter(
+                tenant_id=self.backfill.tenant_id,
+                amazon_order_id__in=[o.amazon_order_id for o in orders],
+            ).only("amazon_order_id", "last_update_date", "complete")
+        }
+        kept, refetch = [], []
+        window_start = self._now() - BUYER_DATA_WINDOW
+        for order in orders:
+            state = states.get(order.amazon_order_id)
+            if state is not None and order.last_update_date <= state.last_update_date:
+                self.stale_skipped += 1
+                continue
+            if (
+                state is not None
+                and not state.complete
+                and mapping.is_complete(order)
+                and order.purchase_date >= window_start
+                and getattr(self.amazon, "items_included", False)
+            ):
+                refetch.append(order)
+                continue
+            kept.append(order)
+        if refetch:
+            fresh = {o.amazon_order_id: o for o in self.amazon.get_orders(
+                [o.amazon_order_id for o in refetch]
+            )}  # fmt: skip
+            self.completed_by_get_order += len(fresh)
+            kept += [fresh.get(o.amazon_order_id, o) for o in refetch]
+        return kept
+
+    # ---- turns, status -------------------------------------------------------------------
+
+    def _enter(self) -> None:
+        if self.turn is not None and not self.turn.inside:
+            self.turn.enter()
+
+    def _next_turn(self) -> None:
+        """After a checkpoint: let the tenant's other runs go first."""
+        if self.turn is not None and self.turn.inside:
+            self.turn.leave()
+
+    def _cancelled(self) -> bool:
+        if self.preview:
+            return False
+        status = Backfill.objects.filter(pk=self.backfill.pk).values_list("status", flat=True)
+        return status.first() in (Backfill.Status.CANCELLING, Backfill.Status.CANCELLED)
+
+    def _set_status(self, status: str, error: str = "") -> None:
+        if self.preview:
+            return
+        Backfill.objects.filter(pk=self.backfill.pk).update(
+            status=status, error=error, finished_at=timezone.now(), in_batch_since=None
+        )
+
+    def _finished(self) -> None:
+        self._set_status(Backfill.Status.FINISHED)
+
+    def _fail(self, chunk: BackfillChunk, message: str) -> None:
+        if self.preview:
+            return
+        chunk.status = BackfillChunk.Status.FAILED
+        chunk.error = message
+        chunk.save(update_fields=["status", "error", "updated_at"])
+        self._set_status(Backfill.Status.FAILED, message)
+
+    def _count_earlier_chunks(self) -> None:
+        """A resumed run starts its count at zero (run_pipeline): add the orders of the
+        chunks processed before it, so the run shows the whole backfill."""
+        done = self.backfill.chunks.filter(status=BackfillChunk.Status.PROCESSED).aggregate(
+            n=Sum("orders")
+        )["n"]
+        if done and self.backfill.run_id:
+            SyncRun.objects.filter(pk=self.backfill.run_id).update(
+                orders_fetched=F("orders_fetched") + done
+            )
