@@ -22,7 +22,10 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     source its cursor) if the run is stopped."""
     # Leftovers of an earlier run are rebuilt from Amazon; this run's own (a redelivered
     # task) are kept. A redelivered run lists everything again: count what it fetched.
-    StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(run_id=job.run.pk).delete()
+    # (Not "verify" rows: written orders still to be checked in Zoho, pipeline.verify.)
+    StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(run_id=job.run.pk).exclude(
+        action="verify"
+    ).delete()
     SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
     position = None  # where the source may resume once everything staged is written
     held = 0  # job.failed_orders already handed to the source
@@ -43,7 +46,7 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
         if batch.position is not None:
             position = batch.position
         job.heartbeat()
-        if batch.flush or time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
+        if time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
             flush()
             last_flush = time.monotonic()
     flush()

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from crm_sync.models import StagedRecord
-from crm_sync.services.runs import sync_run_start
+from crm_sync.services.runs import sync_run_finish, sync_run_start
 from history.models import OrderEvent, SyncRun
 from tests.crm_sync.test_sync_flow import field, run_job
 from tests.crm_sync.test_worker import (
@@ -189,3 +189,59 @@ def test_a_worker_killed_with_a_sales_orders_write_in_flight(
     assert run.records_failed == 0
     assert_exactly_amazons_lines_and_totals(connected_tenant)
     assert not StagedRecord.objects.filter(run=run).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_a_dead_run_left_unverified_is_repaired_by_the_next_run(connected_tenant):
+    """A run that died between an uncertain write and its check leaves a "verify" row; the
+    next run checks that order first and repairs its doubled lines."""
+    from crm_sync.models import ZohoLink
+    from crm_sync.pipeline import run_pipeline
+    from crm_sync.zoho.client import client_for
+    from tests.crm_sync.test_pipeline_sources import CENTS, ToySource, toy_job
+
+    job = toy_job(connected_tenant)
+    run_pipeline(job, ToySource([CENTS]))
+    sync_run_finish(run_id=job.run.pk)
+    link = ZohoLink.objects.get(module="Sales_Orders", amazon_key=CENTS.amazon_order_id)
+    contact = ZohoLink.objects.get(module="Contacts")
+    zoho = client_for(connected_tenant.tenant)
+    held = zoho.get_sales_order(link.zoho_id)
+    again = [
+        {"Product_Name": {"id": line.product_id}, "Quantity": 1, "List_Price": 0.3}
+        for line in held.lines
+    ]
+    zoho.update("Sales_Orders", [{"id": link.zoho_id, "Ordered_Items": again}])  # appended
+    assert len(zoho.get_sales_order(link.zoho_id).lines) == 2
+    names = connected_tenant.tenant.zoho_connection.field_api_names["Sales_Orders"]
+    StagedRecord.objects.create(
+        tenant=connected_tenant.tenant,
+        run=job.run,
+        module="Sales_Orders",
+        amazon_key=CENTS.amazon_order_id,
+        action="verify",
+        zoho_id=link.zoho_id,
+        order_status="Shipped",
+        amazon_last_update=CENTS.last_update_date,
+        buyer_key=contact.amazon_key,
+        product_keys=["B0TOY00001"],
+        data={
+            "Subject": f"Amazon order {CENTS.amazon_order_id}",
+            names["Amazon Order ID"]: CENTS.amazon_order_id,
+            "Adjustment": Decimal("0.30"),
+            "Ordered_Items": [
+                {"Quantity": 1, "List_Price": Decimal("0.30"), "Discount": Decimal("0")}
+            ],
+            "Status": "Delivered",
+            names["Amazon Order Status"]: "Shipped",
+        },
+    )
+
+    run_pipeline(toy_job(connected_tenant), ToySource([]))
+
+    repaired = zoho.get_sales_order(link.zoho_id)
+    assert [(line.quantity, line.list_price) for line in repaired.lines] == [
+        (Decimal("1"), Decimal("0.3"))
+    ]
+    assert Decimal(str(repaired.get("Grand_Total"))) == Decimal("0.60")
+    assert not StagedRecord.objects.filter(action="verify").exists()
