@@ -175,14 +175,24 @@ class _Collector:
             )  # fmt: skip
 
 
+def _settle_tenant_settings(tenant_id: int) -> None:
+    """What staging creates on first use (the tenant's buyer-key secret) is created before
+    the rolled-back transactions: otherwise each batch would key buyers with a secret of its
+    own, and the preview would list contacts the run never writes."""
+    try:
+        from crm_sync.services.data_protection_settings import data_protection_settings
+    except ImportError:  # an installation without buyer keys
+        return
+    data_protection_settings(tenant_id=tenant_id)
+
+
 def preview_pipeline(job: SyncJob, source: OrderSource) -> PreviewSummary:
     """What ``run_pipeline(job, source)`` would write, with no write anywhere."""
+    _settle_tenant_settings(job.tenant_id)
     collector = _Collector(job)
     for batch in source.batches():
         if batch.orders or batch.unreadable:
             creates = batch.creates_new_orders
-            collector.take(
-                batch, source.creates_new_orders if creates is None else creates
-            )
+            collector.take(batch, source.creates_new_orders if creates is None else creates)
         job.heartbeat()
     return collector.finish()
