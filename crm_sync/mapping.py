@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from amazon_ext.amazon.types import Money, Order, OrderItem
+from crm_sync.buyer_keys import PER_ORDER_PREFIX, BuyerKeyer, anonymous_name, is_hashed
 
-# Contacts are keyed by buyer email; buyers Amazon withholds share one contact.
+# Before buyer keys (crm_sync.buyer_keys), Contacts were keyed by the lower-cased email and
+# withheld buyers shared one contact under this key; kept for the move to the new keys.
 WITHHELD_BUYER_KEY = "amazon-customer@withheld.invalid"
 WITHHELD_BUYER_NAME = "Amazon Customer"
 
@@ -136,8 +138,10 @@ def products_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
 # --- Contacts -------------------------------------------------------------------------
 
 
-def buyer_key(order: Order) -> str:
-    return order.buyer_email.strip().lower() if order.buyer_email else WITHHELD_BUYER_KEY
+def buyer_key(order: Order, keyer: BuyerKeyer) -> str:
+    """The order's Contact key (``crm_sync.buyer_keys``): a keyed hash of the relay alias,
+    never the email itself."""
+    return keyer.key(order)
 
 
 def split_name(full_name: str | None) -> tuple[str, str]:
@@ -151,27 +155,36 @@ def split_name(full_name: str | None) -> tuple[str, str]:
     return " ".join(parts[:-1])[:40], parts[-1][:80]
 
 
-def contact_record(order: Order, names: dict) -> ZohoRecord:
+def contact_record(order: Order, names: dict, keyer: BuyerKeyer) -> ZohoRecord:
+    """The order's buyer as a Contact, keyed by ``Amazon Buyer Key``. *Amazon Buyer Email*
+    and *Buyer Name* are display fields, filled while the data may be kept. A buyer without
+    an identity gets the anonymous contact of the marketplace, which carries no buyer data
+    at all (it is shared), or, by the seller's choice, a contact of its own order."""
     fields = names["Contacts"]
-    key = buyer_key(order)
-    if key == WITHHELD_BUYER_KEY:
+    key = buyer_key(order, keyer)
+    address = order.shipping_address
+    if not is_hashed(key) and not key.startswith(PER_ORDER_PREFIX):
+        label = anonymous_name(key)
         data = {
             "First_Name": "",
-            "Last_Name": WITHHELD_BUYER_NAME,
-            fields["Buyer Name"]: WITHHELD_BUYER_NAME,
-            fields["Amazon Buyer Email"]: key,
+            "Last_Name": label[:80],
+            fields["Buyer Name"]: label,
+            fields["Amazon Buyer Key"]: key,
         }
         return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
-    address = order.shipping_address
     name = order.buyer_name or (address.name if address else None)
     first, last = split_name(name)
+    if not name and not is_hashed(key):
+        first, last = "", anonymous_name(key)[:80]
+    email = (order.buyer_email or "").strip()
     data = {
         "First_Name": first,
         "Last_Name": last,
-        "Email": order.buyer_email.strip(),
-        fields["Buyer Name"]: _text(name),
+        "Email": email,
+        fields["Buyer Name"]: _text(name) or last,
         fields["Amazon Order ID"]: order.amazon_order_id,
-        fields["Amazon Buyer Email"]: key,
+        fields["Amazon Buyer Email"]: email.lower(),
+        fields["Amazon Buyer Key"]: key,
     }
     if address is not None:
         street = ", ".join(p for p in (address.line1, address.line2, address.line3) if p)
@@ -189,20 +202,43 @@ def contact_record(order: Order, names: dict) -> ZohoRecord:
     return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
 
 
-def latest_order_per_buyer(orders: list[Order]) -> dict[str, Order]:
+def contact_without_buyer_data(names: dict) -> dict:
+    """What removing a buyer's data writes onto their Contact: name, email, street and
+    phone emptied (the key, city, state, postal code and country stay), so a later order
+    of the same buyer still finds the contact by its key."""
+    fields = names["Contacts"]
+    return {
+        "First_Name": "",
+        "Last_Name": WITHHELD_BUYER_NAME,
+        "Email": "",
+        "Phone": "",
+        "Mailing_Street": "",
+        fields["Buyer Name"]: WITHHELD_BUYER_NAME,
+        fields["Amazon Buyer Email"]: "",
+    }
+
+
+def sales_order_without_buyer_data() -> dict:
+    """What removing a buyer's data writes onto their Sales Order: the street emptied; the
+    order, its money and city, state, postal code and country stay."""
+    return {"Shipping_Street": ""}
+
+
+def latest_order_per_buyer(orders: list[Order], keyer: BuyerKeyer) -> dict[str, Order]:
     """The buyer's latest order (by purchase date) describes the buyer."""
     latest: dict[str, Order] = {}
     for order in orders:
-        key = buyer_key(order)
+        key = buyer_key(order, keyer)
         current = latest.get(key)
         if current is None or order.purchase_date >= current.purchase_date:
             latest[key] = order
     return latest
 
 
-def contacts_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
+def contacts_for_orders(orders: list[Order], names: dict, keyer: BuyerKeyer) -> list[ZohoRecord]:
     """One contact per buyer, described by the buyer's latest order."""
-    return [contact_record(order, names) for order in latest_order_per_buyer(orders).values()]
+    latest = latest_order_per_buyer(orders, keyer)
+    return [contact_record(order, names, keyer) for order in latest.values()]
 
 
 # --- Sales Orders ---------------------------------------------------------------------

@@ -167,3 +167,34 @@ def run_preview(preview_id: int) -> None:
     from crm_sync.services.preview import preview_execute
 
     preview_execute(preview_id=preview_id)
+
+
+@shared_task(name="crm_sync.tasks.data_protection_daily", ignore_result=True)
+def data_protection_daily() -> None:
+    """Beat, once a day: one data-protection job per tenant (Amazon's Data Protection
+    Policy; crm_sync.services.data_protection), each its own task so one tenant's Zoho
+    trouble never holds up another's."""
+    from crm_sync.services.data_protection import data_protection_tenants
+
+    for tenant_id in data_protection_tenants():
+        data_protection_tenant.delay(tenant_id)
+
+
+@shared_task(
+    name="crm_sync.tasks.data_protection_tenant",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    soft_time_limit=settings.SYNC_SOFT_TIME_LIMIT,
+    time_limit=settings.SYNC_HARD_TIME_LIMIT,
+)
+def data_protection_tenant(tenant_id: int) -> None:
+    """Remove the tenant's expired buyer data and purge its old history (idempotent: what
+    was removed is marked, so a repeat finds nothing more to do)."""
+    from crm_sync.services.data_protection import data_protection_run
+
+    if Tenant.objects.filter(pk=tenant_id).exists():
+        data_protection_run(tenant_id=tenant_id)

@@ -150,6 +150,7 @@ class OrderEvent(models.Model):
         STATUS_CHANGED = "status_changed", "Status changed"
         FAILED = "failed", "Failed"
         LIVE_UPDATE = "live_update", "Live update"  # written from an ORDER_CHANGE notification
+        REDACTED = "redacted", "Buyer data removed"  # Amazon data protection (crm_sync)
 
     tenant = models.ForeignKey(
         Tenant,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from installation.views import amazon_authorize, home, settings, uninstall, wizard
+from installation.views import amazon_authorize, data_protection, home, settings, uninstall, wizard
 
 app_name = "installation"
 
@@ -31,4 +31,9 @@ urlpatterns = [
     # The one redirect URI registered with the SP-API app for every tenant.
     path("amazon/callback", amazon_authorize.amazon_callback, name="amazon_callback"),
     path("orgs/<id:tenant_id>/uninstall/", uninstall.uninstall, name="uninstall"),
+    path(
+        "orgs/<id:tenant_id>/data-protection/",
+        data_protection.data_protection,
+        name="data_protection",
+    ),
 ]

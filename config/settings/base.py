@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 
 from config.settings.env import env_bool, env_float, env_int, env_list, env_str
@@ -140,6 +141,8 @@ CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat's own entries (django-celery-beat copies them into its table at start).
 SCHEDULE_DISPATCH_SECONDS = env_float("SCHEDULE_DISPATCH_SECONDS", 10.0)
+DATA_PROTECTION_HOUR_UTC = env_int("DATA_PROTECTION_HOUR_UTC", 3)
+DATA_PROTECTION_MINUTE_UTC = env_int("DATA_PROTECTION_MINUTE_UTC", 15)
 CELERY_BEAT_SCHEDULE = {
     "recover-stale-runs": {
         "task": "crm_sync.tasks.recover_stale_runs",
@@ -151,6 +154,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm_sync.tasks.dispatch_due_schedules",
         "schedule": SCHEDULE_DISPATCH_SECONDS,
         "options": {"queue": "dispatch", "expires": SCHEDULE_DISPATCH_SECONDS},
+    },
+    # Amazon's Data Protection Policy: expired buyer data removed, old history purged, daily.
+    "data-protection-daily": {
+        "task": "crm_sync.tasks.data_protection_daily",
+        "schedule": crontab(minute=DATA_PROTECTION_MINUTE_UTC, hour=DATA_PROTECTION_HOUR_UTC),
+        "options": {"queue": "dispatch", "expires": 3600},
     },
 }
 # Fair workers (see README "Fair workers"): "dispatch" for the beat's ticks, "celery" for

@@ -18,12 +18,16 @@ from django.db import transaction
 
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
+from crm_sync.buyer_keys import BuyerKeyer
+from crm_sync.data_protection_models import BuyerDataHold
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.pipeline import holds
 from crm_sync.pipeline.checkpoint import save_states, state_of_order
 from crm_sync.pipeline.events import failed_order, record_failure
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.pipeline.lookups import without_lookups
 from crm_sync.pipeline.plan import Plan
+from crm_sync.services.data_protection_settings import data_protection_settings, keyer_for_tenant
 from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent
 
@@ -51,10 +55,12 @@ def stage(
     """Stage ``full`` (new and fill orders, with their items) and ``plan.status``; remember
     ``plan.touched``; count ``fetched`` listed orders."""
     full, plan = _newest_only(full, plan)
+    keyer, full, kept_out, buyer_data = _buyer_data(job, plan, full)
     events: list[OrderEvent] = []
     counts = Counts(orders_fetched=fetched)
     rows = _products(job, full)
-    contacts, superseded = _contacts(job, full)
+    described = [o for o in full if o.amazon_order_id not in kept_out]
+    contacts, superseded = _contacts(job, described, keyer)
     rows += contacts
     for order in full:
         if not order.items:
@@ -62,11 +68,12 @@ def stage(
             record_failure(job, failed_order(order), reason, events, counts)
             continue
         state = states.get(order.amazon_order_id)
-        rows.append(_sales_order(job, order, state))
+        rows.append(_sales_order(job, order, state, keyer))
     for order in plan.status:
-        rows.append(_status_change(job, order, states[order.amazon_order_id]))
+        rows.append(_status_change(job, order, states[order.amazon_order_id], keyer))
 
     with transaction.atomic():
+        holds.save(buyer_data)  # first, so no buyer data is staged without its expiry
         if superseded:
             StagedRecord.objects.filter(
                 run=job.run, module=CONTACTS, amazon_key__in=superseded
@@ -148,9 +155,37 @@ def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
     ]
 
 
-def _contacts(job: SyncJob, orders: list[Order]) -> tuple[list[StagedRecord], list[str]]:
+def _buyer_data(job: SyncJob, plan: Plan, full: list[Order]):
+    """The tenant's Contact keyer; ``full`` with the buyer data of orders whose data was
+    removed taken out (those orders, kept out of contact staging: their contact is
+    anonymous or describes a later order); the batch's buyer-data holds to save."""
+    found = data_protection_settings(tenant_id=job.tenant_id)
+    keyer = keyer_for_tenant(tenant_id=job.tenant_id)
+    seen = [*plan.status, *plan.touched]
+    cleaned, buyer_data = holds.prepare(
+        tenant_id=job.tenant_id,
+        full=full,
+        seen=seen,
+        keyer=keyer,
+        retention_days=found.retention_days,
+    )
+    removed = {o.amazon_order_id for o, c in zip(full, cleaned, strict=True) if o is not c}
+    if removed:
+        keyer = keyer.remembering(
+            dict(
+                BuyerDataHold.objects.filter(
+                    tenant_id=job.tenant_id, amazon_order_id__in=removed
+                ).values_list("amazon_order_id", "buyer_key")
+            )
+        )
+    return keyer, cleaned, removed, buyer_data
+
+
+def _contacts(
+    job: SyncJob, orders: list[Order], keyer: BuyerKeyer
+) -> tuple[list[StagedRecord], list[str]]:
     """Contacts to stage, and buyer keys whose staged contact Zoho already holds."""
-    latest = mapping.latest_order_per_buyer(orders)
+    latest = mapping.latest_order_per_buyer(orders, keyer)
     known = _fingerprints(job, CONTACTS, list(latest))
     staged_from = dict(
         StagedRecord.objects.filter(
@@ -162,7 +197,7 @@ def _contacts(job: SyncJob, orders: list[Order]) -> tuple[list[StagedRecord], li
         earlier = staged_from.get(key)
         if earlier is not None and earlier > order.purchase_date:
             continue  # a later order of this buyer is staged already
-        record = mapping.contact_record(order, job.names)
+        record = mapping.contact_record(order, job.names, keyer)
         if known.get(key) == record.fingerprint:
             superseded.append(key)  # Zoho already holds exactly this
             continue
@@ -180,7 +215,7 @@ def _contacts(job: SyncJob, orders: list[Order]) -> tuple[list[StagedRecord], li
     return rows, superseded
 
 
-def _order_columns(order: Order, state: AmazonOrderState | None) -> dict:
+def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKeyer) -> dict:
     return {
         "order_status": order.order_status,
         "previous_status": state.order_status if state else "",
@@ -188,18 +223,20 @@ def _order_columns(order: Order, state: AmazonOrderState | None) -> dict:
         "purchase_date": order.purchase_date,
         "marketplace_id": order.marketplace_id or "",
         "complete": mapping.is_complete(order),
-        "buyer_key": mapping.buyer_key(order),
+        "buyer_key": mapping.buyer_key(order, keyer),
         "zoho_id": state.zoho_id if state else "",
         "product_keys": [item.asin for item in order.items],
     }
 
 
-def _sales_order(job: SyncJob, order: Order, state: AmazonOrderState | None) -> StagedRecord:
+def _sales_order(
+    job: SyncJob, order: Order, state: AmazonOrderState | None, keyer: BuyerKeyer
+) -> StagedRecord:
     # Mapped with the Amazon keys in its lookups (so the fingerprint names what they point
     # at); staged without them, the keys kept in typed columns until they have Zoho ids.
     record = mapping.sales_order_record(
         order,
-        contact_id=mapping.buyer_key(order),
+        contact_id=mapping.buyer_key(order, keyer),
         product_ids={item.asin: item.asin for item in order.items},
         names=job.names,
     )
@@ -210,16 +247,18 @@ def _sales_order(job: SyncJob, order: Order, state: AmazonOrderState | None) -> 
         "fill" if state else "create",
         without_lookups(record.data),
         fingerprint=record.fingerprint,
-        **_order_columns(order, state),
+        **_order_columns(order, state, keyer),
     )
 
 
-def _status_change(job: SyncJob, order: Order, state: AmazonOrderState) -> StagedRecord:
+def _status_change(
+    job: SyncJob, order: Order, state: AmazonOrderState, keyer: BuyerKeyer
+) -> StagedRecord:
     return _row(
         job,
         SALES_ORDERS,
         order.amazon_order_id,
         "status",
         mapping.status_fields(order, job.names),
-        **_order_columns(order, state),
+        **_order_columns(order, state, keyer),
     )

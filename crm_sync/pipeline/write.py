@@ -37,7 +37,7 @@ def write_staged(job: SyncJob) -> None:
     started = time.monotonic()
     verify.verify_orders(job, earlier_runs=True)  # left by a run that died before it could
     write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"])
-    write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Email"])
+    write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Key"])
     write_new_orders(job)
     write_filled_orders(job)
     write_status_changes(job)

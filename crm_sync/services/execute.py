@@ -11,6 +11,7 @@ from amazon_ext.amazon.errors import AmazonCredentialError, AmazonError
 from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.models import AmazonCredentials
 from crm_sync.pipeline import SyncJob, run_pipeline
+from crm_sync.services.buyer_key_migration import buyer_keys_migrate
 from crm_sync.services.lease import RunLease
 from crm_sync.services.progress import quota_wait_reporter
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
@@ -113,6 +114,10 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
             if not connection.fields_ready_at:
                 fields_setup(connection=connection, client=calls.zoho)
                 connection.refresh_from_db()
+            # Once, after the upgrade to buyer keys: contacts keyed by email move to the key.
+            buyer_keys_migrate(
+                tenant_id=run.tenant_id, client=calls.zoho, names=connection.field_api_names
+            )
             job = SyncJob(
                 run=run,
                 amazon=calls.amazon,

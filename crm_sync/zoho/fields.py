@@ -24,13 +24,16 @@ log = logging.getLogger(__name__)
 MANUAL_FIELDS: dict[str, tuple[str, ...]] = {
     PRODUCTS: ("ASIN No", "Currency Code"),
     SALES_ORDERS: ("Order Type", "Amazon Order Status", "Sales Channel", "Amazon Order ID"),
-    CONTACTS: ("Buyer Name", "Amazon Order ID", "Amazon Buyer Email"),
+    CONTACTS: ("Buyer Name", "Amazon Order ID", "Amazon Buyer Email", "Amazon Buyer Key"),
 }
 # The field each module's upserts key on; it must be unique ("Do not allow duplicates").
 KEY_FIELDS: dict[str, str] = {
     PRODUCTS: "ASIN No",
     SALES_ORDERS: "Amazon Order ID",
-    CONTACTS: "Amazon Buyer Email",
+    # Not the email: Amazon gives most orders none, and an email is PII that must go 30 days
+    # after delivery. "Amazon Buyer Key" holds a keyed hash of the relay alias
+    # (crm_sync.buyer_keys); orgs set up before it keep "Amazon Buyer Email" unique too.
+    CONTACTS: "Amazon Buyer Key",
 }
 TEXT_LENGTH = 255  # Zoho's maximum for a single-line text field
 UNIQUE_FIELDS_PER_MODULE = 2  # Zoho's limit

@@ -206,7 +206,7 @@ class ZohoState:
             mod = org.module(module)
             if mod is None:
                 raise KeyError(f"module {module} does not exist in org {org_id}")
-            return copy.deepcopy(list(mod.records.values()))
+            return [org.current_lookups(mod, copy.deepcopy(r)) for r in mod.records.values()]
 
     def fields(self, org_id: str, module: str) -> list[dict]:
         org = self._org_or_raise(org_id)

@@ -345,6 +345,20 @@ class Org:
         display = schema.DISPLAY_FIELD.get(module, "Name")
         return rec.get(display)
 
+    def current_lookups(self, module: Module, rec: dict) -> dict:
+        """``rec`` with each lookup's ``name`` read from the record it points at now: Zoho
+        stores the id and shows the related record's current name (rename a contact and
+        every sales order shows the new name)."""
+        for f in module.fields.values():
+            value = rec.get(f.api_name)
+            target = self.modules.get(f.lookup_module or "")
+            if target is None or not isinstance(value, dict) or not value.get("id"):
+                continue
+            related = target.records.get(str(value["id"]))
+            if related is not None:
+                rec[f.api_name] = {**value, "name": self.lookup_name(target.api_name, related)}
+        return rec
+
     def public_record(self, module: Module, rec: dict, fields: list[str] | None = None) -> dict:
         """A deep copy of ``rec`` without subforms (or only ``fields`` + id)."""
         if fields is None:
@@ -355,7 +369,7 @@ class Org:
                 if name in ("id", "Ordered_Items"):
                     continue
                 out[name] = copy.deepcopy(rec.get(name))
-        return out
+        return self.current_lookups(module, out)
 
 
 _TAIL_NAMES = {

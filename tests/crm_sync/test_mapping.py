@@ -7,6 +7,9 @@ import pytest
 
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem
 from crm_sync import mapping
+from crm_sync.buyer_keys import BuyerKeyer
+
+KEYER = BuyerKeyer("test-secret")
 
 NAMES = {
     "Products": {"ASIN No": "ASIN_No1", "Currency Code": "Currency_Code"},
@@ -14,6 +17,7 @@ NAMES = {
         "Buyer Name": "Buyer_Name",
         "Amazon Order ID": "Amazon_Order_ID",
         "Amazon Buyer Email": "Amazon_Buyer_Email",
+        "Amazon Buyer Key": "Amazon_Buyer_Key",
     },
     "Sales_Orders": {
         "Order Type": "Order_Type",
@@ -141,21 +145,51 @@ def test_one_contact_per_buyer_described_by_the_latest_order():
         purchase_date=T0.replace(hour=13),
         email="jane@example.com",
     )
-    contacts = mapping.contacts_for_orders([newer, older], NAMES)
+    contacts = mapping.contacts_for_orders([newer, older], NAMES, KEYER)
     assert len(contacts) == 1
     data = contacts[0].data
-    assert contacts[0].amazon_key == "jane@example.com"
+    # Keyed by a keyed hash of the relay alias (case does not matter), never the email.
+    assert contacts[0].amazon_key == KEYER.of_alias("jane@example.com")
+    assert data["Amazon_Buyer_Key"] == contacts[0].amazon_key
+    assert "jane" not in contacts[0].amazon_key.lower()
+    assert data["Amazon_Buyer_Email"] == "jane@example.com"  # a display field
     assert data["Amazon_Order_ID"] == "113-0000002-0000002"
     assert (data["First_Name"], data["Last_Name"]) == ("Jane Q.", "Doe")
     assert data["Mailing_Street"] == "1 Main St, Apt 2"
 
 
-def test_withheld_buyers_share_the_amazon_customer_contact():
+def test_withheld_buyers_share_the_amazon_customer_contact_of_their_marketplace():
     pending = order(status="Pending", email=None, name=None)
     gift = order(amazon_order_id="113-0000003-0000003", email=None, name="Gift Giver")
-    contacts = mapping.contacts_for_orders([pending, gift], NAMES)
-    assert [c.amazon_key for c in contacts] == [mapping.WITHHELD_BUYER_KEY]
-    assert contacts[0].data["Last_Name"] == "Amazon Customer"
+    contacts = mapping.contacts_for_orders([pending, gift], NAMES, KEYER)
+    assert [c.amazon_key for c in contacts] == ["amazon-customer:ATVPDKIKX0DER"]
+    data = contacts[0].data
+    assert data["Last_Name"] == "Amazon Customer (Amazon.com)"
+    # Shared by many buyers: it carries nobody's name, email, street or phone.
+    assert "Gift Giver" not in str(data)
+    assert not {"Email", "Mailing_Street", "Phone"} & set(data)
+
+
+def test_one_contact_per_order_when_the_seller_chooses_it():
+    keyer = BuyerKeyer("test-secret", anonymous="order")
+    a = order(amazon_order_id="113-0000003-0000003", email=None, name="Gift Giver")
+    b = order(amazon_order_id="113-0000004-0000004", email=None, name=None)
+    contacts = {c.amazon_key: c.data for c in mapping.contacts_for_orders([a, b], NAMES, keyer)}
+    assert sorted(contacts) == [
+        "amazon-order:113-0000003-0000003",
+        "amazon-order:113-0000004-0000004",
+    ]
+    assert contacts["amazon-order:113-0000003-0000003"]["Last_Name"] == "Giver"
+    assert contacts["amazon-order:113-0000004-0000004"]["Last_Name"] == (
+        "Amazon Customer (order 113-0000004-0000004)"
+    )
+
+
+def test_buyer_keys_differ_per_tenant_secret():
+    email_order = order(email="relay@marketplace.amazon.de")
+    assert mapping.buyer_key(email_order, KEYER) != mapping.buyer_key(
+        email_order, BuyerKeyer("another-tenant")
+    )
 
 
 def test_name_split_fallbacks():

@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from crm_sync.mapping import WITHHELD_BUYER_KEY
+from crm_sync.buyer_keys import ANONYMOUS_PREFIX, is_hashed
+from crm_sync.services.data_protection_settings import keyer_for_tenant
 from crm_sync.services.runs import sync_run_start
 from crm_sync.tasks import execute_sync_run
 from history.models import OrderEvent, SyncRun
@@ -37,12 +38,32 @@ def field(connected, module: str, label: str) -> str:
     return connected.tenant.zoho_connection.field_api_names[module][label]
 
 
+def contact_key(connected, email: str | None, marketplace_id: str) -> str:
+    """The Contact key the product must use: the keyed hash of the relay alias Amazon gave,
+    else the anonymous contact of the order's marketplace."""
+    if email:
+        return keyer_for_tenant(tenant_id=connected.tenant.pk).of_alias(email)
+    return ANONYMOUS_PREFIX + marketplace_id
+
+
+def assert_contacts(connected, contacts: list[str], expected: set[str]) -> None:
+    """One contact per identified buyer, exactly; anonymous ones per marketplace, those the
+    book's orders need now and perhaps one an order used while it was Pending (a contact is
+    never deleted)."""
+    assert len(contacts) == len(set(contacts))
+    assert {k for k in contacts if is_hashed(k)} == {k for k in expected if is_hashed(k)}
+    anonymous = {k for k in contacts if not is_hashed(k)}
+    book = connected.amazon.book.orders(connected.tenant.amazon_credentials.seller_id)
+    assert {k for k in expected if not is_hashed(k)} <= anonymous
+    assert anonymous <= {ANONYMOUS_PREFIX + o.marketplace_id for o in book}
+
+
 def assert_zoho_matches_book(connected) -> None:
     book_orders = connected.amazon.book.orders(connected.tenant.amazon_credentials.seller_id)
     order_id_field = field(connected, "Sales_Orders", "Amazon Order ID")
     status_field = field(connected, "Sales_Orders", "Amazon Order Status")
     asin_field = field(connected, "Products", "ASIN No")
-    key_field = field(connected, "Contacts", "Amazon Buyer Email")
+    key_field = field(connected, "Contacts", "Amazon Buyer Key")
 
     orders = {r[order_id_field]: r for r in connected.zoho_records("Sales_Orders")}
     assert sorted(orders) == sorted(o.amazon_order_id for o in book_orders)
@@ -50,10 +71,10 @@ def assert_zoho_matches_book(connected) -> None:
     assert sorted(products) == sorted({i.asin for o in book_orders for i in o.items})
     contacts = [r[key_field] for r in connected.zoho_records("Contacts")]
     expected_buyers = {
-        (o.buyer_email.lower() if o.buyer_email and o.details_visible else WITHHELD_BUYER_KEY)
+        contact_key(connected, o.buyer_email if o.details_visible else None, o.marketplace_id)
         for o in book_orders
     }
-    assert sorted(contacts) == sorted(expected_buyers)
+    assert_contacts(connected, contacts, expected_buyers)
     for book_order in book_orders:
         record = orders[book_order.amazon_order_id]
         assert record[status_field] == book_order.status

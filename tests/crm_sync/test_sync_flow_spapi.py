@@ -14,7 +14,7 @@ from django.core.cache import cache
 
 from amazon_ext.amazon.spapi.client import RDT_WITHHELD_NOTE
 from amazon_ext.services.credentials import credentials_save
-from crm_sync.mapping import WITHHELD_BUYER_KEY
+from crm_sync.buyer_keys import ANONYMOUS_PREFIX
 from history.models import OrderEvent, SyncRun
 from installation.services.install import tenant_install
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book, run_job, zoho_writes
@@ -142,9 +142,10 @@ def test_without_the_rdt_role_orders_go_to_amazon_customer_with_a_note(
     assert run.notes[0].startswith("Orders read through Amazon's Orders API v0")
     assert run.notes[1:] == [RDT_WITHHELD_NOTE]
     assert "no Restricted Data Token role" in mail.outbox[-1].body
-    key_field = connected.tenant.zoho_connection.field_api_names["Contacts"]["Amazon Buyer Email"]
-    contacts = [r[key_field] for r in connected.zoho_records("Contacts")]
-    assert contacts == [WITHHELD_BUYER_KEY]
+    key_field = connected.tenant.zoho_connection.field_api_names["Contacts"]["Amazon Buyer Key"]
+    contacts = sorted(r[key_field] for r in connected.zoho_records("Contacts"))
+    book = connected.amazon.book.orders(amazon_seller.seller_id)
+    assert contacts == sorted({ANONYMOUS_PREFIX + o.marketplace_id for o in book})
     orders = connected.zoho_records("Sales_Orders")
     assert len(orders) == len(connected.amazon.book.orders(amazon_seller.seller_id))
 

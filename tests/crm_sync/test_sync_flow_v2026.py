@@ -18,11 +18,16 @@ from django.core.cache import cache
 from amazon_ext.services.authorization import authorize_finish, authorize_start
 from amazon_ext.services.credentials import credentials_save
 from amazon_ext.services.verification import credentials_verify_with_amazon
-from crm_sync.mapping import WITHHELD_BUYER_KEY
 from history.models import OrderEvent, SyncRun
 from installation.services.install import tenant_install
 from sandbox.amazon import roles as amazon_roles
-from tests.crm_sync.test_sync_flow import field, run_job, zoho_writes
+from tests.crm_sync.test_sync_flow import (
+    assert_contacts,
+    contact_key,
+    field,
+    run_job,
+    zoho_writes,
+)
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.fixtures.amazon import AMAZON_APPLICATION_ID
 from tests.fixtures.sync import Connected, connect_tenant, seller_form
@@ -38,8 +43,8 @@ def expected_buyer_key(connected, book_order) -> str:
     if book_order.buyer_email and amazon_roles.BUYER_EMAIL in amazon_roles.grants(
         book_order, roles
     ):
-        return book_order.buyer_email.lower()
-    return WITHHELD_BUYER_KEY
+        return contact_key(connected, book_order.buyer_email, book_order.marketplace_id)
+    return contact_key(connected, None, book_order.marketplace_id)
 
 
 def assert_zoho_matches_book_v2026(connected) -> None:
@@ -47,13 +52,13 @@ def assert_zoho_matches_book_v2026(connected) -> None:
     order_id_field = field(connected, "Sales_Orders", "Amazon Order ID")
     status_field = field(connected, "Sales_Orders", "Amazon Order Status")
     asin_field = field(connected, "Products", "ASIN No")
-    key_field = field(connected, "Contacts", "Amazon Buyer Email")
+    key_field = field(connected, "Contacts", "Amazon Buyer Key")
     orders = {r[order_id_field]: r for r in connected.zoho_records("Sales_Orders")}
     assert sorted(orders) == sorted(o.amazon_order_id for o in book_orders)
     products = [r[asin_field] for r in connected.zoho_records("Products")]
     assert sorted(products) == sorted({i.asin for o in book_orders for i in o.items})
     contacts = [r[key_field] for r in connected.zoho_records("Contacts")]
-    assert sorted(contacts) == sorted({expected_buyer_key(connected, o) for o in book_orders})
+    assert_contacts(connected, contacts, {expected_buyer_key(connected, o) for o in book_orders})
     for book_order in book_orders:
         record = orders[book_order.amazon_order_id]
         assert record[status_field] == book_order.status
