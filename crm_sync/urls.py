@@ -2,11 +2,26 @@
 
 from django.urls import path
 
-from crm_sync import views
+from crm_sync import views, views_backfill
 
 app_name = "crm_sync"
 
 urlpatterns = [
+    path("orgs/<id:tenant_id>/backfill/", views_backfill.backfill_page, name="backfill"),
+    path(
+        "orgs/<id:tenant_id>/backfill/setup/", views_backfill.backfill_setup, name="backfill_setup"
+    ),
+    path(
+        "orgs/<id:tenant_id>/backfill/<id:backfill_id>/<slug:action>/",
+        views_backfill.backfill_action,
+        name="backfill_action",
+    ),
+    path("orgs/<id:tenant_id>/previews/", views_backfill.preview_start, name="preview_start"),
+    path(
+        "orgs/<id:tenant_id>/previews/<id:preview_id>/",
+        views_backfill.preview_page,
+        name="preview",
+    ),
     path("orgs/<id:tenant_id>/schedules/", views.schedules, name="schedules"),
     path(
         "orgs/<id:tenant_id>/schedules/progress/",
