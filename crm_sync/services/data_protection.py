@@ -17,7 +17,7 @@ import json
 import logging
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -135,6 +135,15 @@ def _redact_zoho(tenant: Tenant, due, anonymise, run) -> tuple[set[str], set[str
     return orders.done, contacts.done, problem
 
 
+def _flush_sqlite_journal() -> None:
+    """On SQLite (the embedded default), copy the write-ahead log into the database file and
+    empty it, so no earlier page image holding removed buyer data stays in the -wal file
+    (with secure_delete, freed space in the file itself is zeroed)."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def data_protection_run(*, tenant_id: int, now: datetime | None = None) -> DataProtectionRun:
     """Run the job for one tenant (see the module docstring)."""
     now = now or timezone.now()
@@ -178,6 +187,7 @@ def data_protection_run(*, tenant_id: int, now: datetime | None = None) -> DataP
         run.orders_redacted = len(finished)
 
     run.purged = purge_old(tenant_id=tenant_id, now=now, older_than_days=found.non_pii_days)
+    _flush_sqlite_journal()
     run.finished_at = now
     run.error = " ".join(problems)
     run.outcome = DataProtectionRun.Outcome.PARTIAL if problems else run.Outcome.SUCCESS

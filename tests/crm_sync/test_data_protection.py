@@ -177,3 +177,93 @@ def test_contacts_keyed_by_alias_hash_then_buyer_data_expires(connected_tenant):
     assert new_order["Contact_Name"]["id"] == contact["id"]
     # A re-read of an expired order never writes its buyer data back.
     assert [v for v in only_gone - pii_of([repeat]) if v in db_text()] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_email_keyed_contacts_move_to_the_key_without_duplicates(connected_tenant):
+    """An org synced before buyer keys: its contacts carry only Amazon Buyer Email and our
+    links are keyed by the lower-cased email. The first run after the upgrade fills the key
+    and re-links; the next order of an old buyer updates that contact."""
+    from crm_sync.data_protection_models import DataProtectionSettings
+    from crm_sync.models import ZohoLink
+    from crm_sync.zoho.client import client_for
+
+    connected = connected_tenant
+    tenant = connected.tenant
+    seller = tenant.amazon_credentials.seller_id
+    book = connected.amazon.book
+    assert run_job(tenant, "sync_amazon_record").outcome == SyncRun.Outcome.SUCCESS
+    key_field = field(connected, "Contacts", "Amazon Buyer Key")
+    email_field = field(connected, "Contacts", "Amazon Buyer Email")
+    # Make it the old org: keys gone from Zoho, links keyed by email, nothing migrated.
+    client = client_for(tenant)
+    old = [r for r in connected.zoho_records("Contacts") if r.get(email_field)]
+    assert old
+    client.update("Contacts", [{"id": r["id"], key_field: ""} for r in old])
+    for record in old:
+        ZohoLink.objects.filter(tenant=tenant, module="Contacts", zoho_id=record["id"]).update(
+            amazon_key=record[email_field].lower()
+        )
+    BuyerDataHold.objects.filter(tenant=tenant).delete()
+    DataProtectionSettings.objects.filter(tenant=tenant).update(keys_migrated_at=None)
+    contacts_before = len(connected.zoho_records("Contacts"))
+
+    buyer = next(o for o in book.orders(seller) if o.buyer_email and o.details_visible)
+    now = connected.amazon.clock.now() - timedelta(minutes=4)
+    repeat = dataclasses.replace(
+        buyer,
+        amazon_order_id="999-0000002-0000002",
+        seller_order_id="999-0000002-0000002",
+        purchase_date=now,
+        last_update_date=now,
+        status="Unshipped",
+        items=[dataclasses.replace(i, order_item_id=f"8{i.order_item_id}") for i in buyer.items],
+    )
+    book.add_orders([repeat])
+    upgraded = run_job(tenant, "sync_amazon_record")
+    assert upgraded.outcome == SyncRun.Outcome.SUCCESS, upgraded.error
+
+    keyer = keyer_for_tenant(tenant_id=tenant.pk)
+    contacts = connected.zoho_records("Contacts")
+    assert len(contacts) == contacts_before  # no duplicate, not even for the new order
+    by_id = {r["id"]: r for r in contacts}
+    for record in old:
+        assert by_id[record["id"]][key_field] == keyer.of_alias(record[email_field])
+    links = ZohoLink.objects.filter(tenant=tenant, module="Contacts")
+    assert not links.filter(amazon_key__contains="@").exists()
+    orders_field = field(connected, "Sales_Orders", "Amazon Order ID")
+    new_order = next(
+        r
+        for r in connected.zoho_records("Sales_Orders")
+        if r[orders_field] == repeat.amazon_order_id
+    )
+    expected = links.get(amazon_key=keyer.of_alias(buyer.buyer_email)).zoho_id
+    assert new_order["Contact_Name"]["id"] == expected
+    # Orders written before the upgrade now have an expiry like every other.
+    assert BuyerDataHold.objects.filter(
+        tenant=tenant, amazon_order_id=buyer.amazon_order_id
+    ).exists()
+    assert DataProtectionSettings.objects.get(tenant=tenant).keys_migrated_at is not None
+
+
+@pytest.mark.django_db
+def test_data_protection_page_and_settings(client, connected_tenant):
+    tenant, admin = connected_tenant.tenant, connected_tenant.admin
+    client.force_login(admin)
+    url = f"/orgs/{tenant.pk}/data-protection/"
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "at most 30 days after delivery" in text and "has not run yet" in text
+    assert "Amazon Buyer Key" in text and "10 failed sign-ins" in text
+    refused = client.post(
+        url, {"retention_days": 45, "non_pii_days": 548, "anonymous_contacts": "order"}
+    )
+    assert "allows at most 30 days after delivery" in refused.content.decode()
+    saved = client.post(
+        url, {"retention_days": 14, "non_pii_days": 365, "anonymous_contacts": "order"}
+    )
+    assert saved.status_code == 302
+    assert keyer_for_tenant(tenant_id=tenant.pk).anonymous == "order"
+    settings_page = client.get(f"/orgs/{tenant.pk}/settings/").content.decode()
+    assert url in settings_page
