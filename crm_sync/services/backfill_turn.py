@@ -3,7 +3,8 @@
 A backfill takes hours (Amazon prepares each report for up to 30 minutes, and createReport
 allows one report a minute after a burst of 15), so it must not hold the tenant the whole
 time: the daily schedules would wait for it, or be skipped. Instead it holds the tenant one
-*batch* at a time (at most ``BATCH_ORDERS`` orders staged, written and checkpointed):
+*batch* at a time (at most ``crm_sync.sources.reports.BATCH_ORDERS`` orders staged, written
+and checkpointed, and never while it waits for Amazon to prepare a report):
 
 * ``enter`` — under the tenant row lock that ``sync_run_start`` takes too — waits while any
   other run of the tenant is running, then sets ``Backfill.in_batch_since``;
@@ -31,8 +32,6 @@ from crm_sync.models import Backfill
 from history.models import SyncRun
 from tenants.models import Tenant
 
-# Orders a backfill writes in one turn before it lets the tenant's other runs go.
-BATCH_ORDERS = 500
 WAIT_POLL_SECONDS = 2.0
 
 

@@ -43,7 +43,9 @@ from history.models import SyncRun
 logger = logging.getLogger(__name__)
 
 PAGE = 100  # orders per pipeline batch (one Zoho write each, once staged)
-BATCH_ORDERS = 500  # orders per turn (see crm_sync.services.backfill_turn)
+# Orders per turn (crm_sync.services.backfill_turn): a daily run waits at most this long;
+# larger turns leave fewer part-full product and contact writes.
+BATCH_ORDERS = int(getattr(settings, "BACKFILL_BATCH_ORDERS", 2000))
 BUYER_DATA_WINDOW = timedelta(days=getattr(settings, "BACKFILL_BUYER_DATA_DAYS", 30))
 
 
@@ -72,6 +74,10 @@ class BackfillSource:
         self.failed = 0
         self.completed_by_get_order = 0
         self.stale_skipped = 0
+        self._pending: list[tuple[int, Order]] = []  # (chunk position, order) to write
+        self._unreadable: list[UnreadableOrder] = []
+        self._in_turn = 0
+        self._last: int | None = None  # the last chunk read to its end
 
     # ---- the protocol ------------------------------------------------------------------
 
@@ -89,11 +95,18 @@ class BackfillSource:
             self._count_earlier_chunks()
         self.fetcher.request_ahead(chunks)
         try:
-            for chunk in chunks:
+            for n, chunk in enumerate(chunks):
                 if self._cancelled():
                     break
                 yield from self._chunk(chunk)
+                following = chunks[n + 1] if n + 1 < len(chunks) else None
+                if following is not None and not self.fetcher.ready(following):
+                    # Amazon is still preparing the next report: write what is staged and
+                    # give the tenant back while we wait.
+                    yield SourceBatch(position=self._committable(), flush=not self.preview)
+                    self._next_turn()
             else:
+                yield from self._rest()
                 self._finished()
         finally:
             self.fetcher.close()
@@ -117,6 +130,11 @@ class BackfillSource:
     # ---- one chunk -----------------------------------------------------------------------
 
     def _chunk(self, chunk: BackfillChunk) -> Iterator[SourceBatch]:
+        """The chunk's orders to write, in batches of exactly ``PAGE`` (a remainder waits in
+        ``_pending`` for the next chunk's orders, so every Zoho write but the last is full),
+        with a flush every ``BATCH_ORDERS`` orders; ``batches`` flushes too when the next
+        report is not ready, and gives up the turn while Amazon prepares it. A chunk's
+        position is committed only once none of its orders waits any more."""
         try:
             orders = self.fetcher.orders(chunk)
         except ChunkFailedError as exc:
@@ -126,42 +144,60 @@ class BackfillSource:
             if not self.preview:
                 chunk.status = BackfillChunk.Status.NO_DATA
                 chunk.save(update_fields=["status", "updated_at"])
-            yield SourceBatch(position=chunk.position, flush=not self.preview)
-            self._next_turn()
+            self._last = chunk.position
             return
         self._enter()
-        count, in_turn = 0, 0
-        page: list[Order] = []
-        unreadable: list[UnreadableOrder] = []
+        count = 0
+        raw: list[Order] = []
         for order in orders:
             if isinstance(order, UnreadableOrder):
-                unreadable.append(order)
+                self._unreadable.append(order)
                 continue
             if order.marketplace_id not in self.backfill.marketplace_ids:
                 continue
-            page.append(order)
+            raw.append(order)
             count += 1
-            if len(page) == PAGE:
-                yield self._batch(page, unreadable)
-                in_turn += len(page)
-                page, unreadable = [], []
-                if in_turn >= BATCH_ORDERS:
-                    yield SourceBatch(flush=not self.preview)
-                    self._next_turn()
-                    in_turn = 0
-                    if self._cancelled():
-                        return
-        if page or unreadable:
-            yield self._batch(page, unreadable)
+            if len(raw) == PAGE:
+                yield from self._take(raw, chunk.position)
+                raw = []
+                if self._cancelled():
+                    return
+        yield from self._take(raw, chunk.position)
         chunk.orders = count
         if not self.preview:
             chunk.save(update_fields=["orders", "updated_at"])
-        yield SourceBatch(position=chunk.position, flush=not self.preview)
-        self._next_turn()
+        self._last = chunk.position
 
-    def _batch(self, orders: list[Order], unreadable: list[UnreadableOrder]) -> SourceBatch:
+    def _take(self, raw: list[Order], position: int) -> Iterator[SourceBatch]:
+        merged = self._merge(raw)
+        self._pending += [(position, order) for order in merged]
+        while len(self._pending) >= PAGE:
+            batch, self._pending = self._pending[:PAGE], self._pending[PAGE:]
+            yield self._batch([order for _, order in batch])
+            self._in_turn += PAGE
+            if self._in_turn >= BATCH_ORDERS:
+                yield SourceBatch(position=self._committable(), flush=not self.preview)
+                self._next_turn()
+                self._enter()
+
+    def _committable(self) -> int | None:
+        """The last chunk none of whose orders waits in ``_pending``."""
+        if self._pending:
+            return self._pending[0][0] - 1 or None
+        return self._last
+
+    def _rest(self) -> Iterator[SourceBatch]:
+        """After the last chunk: what still waits, then the final position."""
+        if self._pending or self._unreadable:
+            self._enter()
+            yield self._batch([order for _, order in self._pending])
+            self._pending = []
+        yield SourceBatch(position=self._last, flush=not self.preview)
+
+    def _batch(self, orders: list[Order]) -> SourceBatch:
+        unreadable, self._unreadable = self._unreadable, []
         return SourceBatch(
-            orders=tuple(self._merge(orders)),
+            orders=tuple(orders),
             items_included=self.fetcher.items_included,
             unreadable=tuple(unreadable),
             creates_new_orders=True,
@@ -210,6 +246,7 @@ class BackfillSource:
 
     def _next_turn(self) -> None:
         """After a checkpoint: let the tenant's other runs go first."""
+        self._in_turn = 0
         if self.turn is not None and self.turn.inside:
             self.turn.leave()
 

@@ -178,7 +178,9 @@ def test_an_older_report_never_overwrites_newer_data(spapi_tenant):
 
     client = orders_client_for(connected.tenant.amazon_credentials)
     fetcher = ReportFetcher(client)
-    for chunk in backfill.chunks.all():
+    chunks = list(backfill.chunks.all())
+    fetcher.request_ahead(chunks)
+    for chunk in chunks:
         list(fetcher.orders(chunk) or [])
     fetcher.close()
     # Then an order changes and the daily status run writes it.
