@@ -28,9 +28,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--throttle", action="store_true")
     parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--days", type=float, default=20, help="the book's span (backfills)")
+    parser.add_argument("--marketplaces", type=int, default=0, help="keep the first N only")
     args = parser.parse_args()
 
     seller = make_amazon_seller()
+    if args.marketplaces:
+        seller.marketplace_ids = seller.marketplace_ids[: args.marketplaces]
     end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
     book = OrderBook.generate(
         seed=7,
@@ -39,7 +43,7 @@ def main() -> None:
         orders=args.orders,
         buyers=args.buyers,
         products=args.products,
-        start=end - timedelta(days=20),
+        start=end - timedelta(days=args.days),
         end=end,
     )
     amazon = AmazonStandIn(book=book, time_scale=args.time_scale, throttle=args.throttle)

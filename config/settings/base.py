@@ -258,6 +258,11 @@ SYNC_RUN_LEASE_SECONDS = env_int("SYNC_RUN_LEASE_SECONDS", 90)
 # SYNC_FLUSH_SECONDS, so a long backfill keeps its progress if it is stopped.
 SYNC_WINDOW_DAYS = env_float("SYNC_WINDOW_DAYS", 3)
 SYNC_FLUSH_SECONDS = env_int("SYNC_FLUSH_SECONDS", 300)
+# A backfill writes this many orders per turn before the tenant's daily runs may go first.
+BACKFILL_BATCH_ORDERS = env_int("BACKFILL_BATCH_ORDERS", 2000)
+# Report orders purchased this recently that we hold as Pending are read again with getOrder
+# (their buyer is still given); older ones stay on the anonymous contact.
+BACKFILL_BUYER_DATA_DAYS = env_int("BACKFILL_BUYER_DATA_DAYS", 30)
 # A message a worker took but did not acknowledge (it died) comes back after this many
 # seconds; longer than the hard time limit so a live run is never handed out twice.
 # Only Redis knows this option: kombu's SQLAlchemy transport (the embedded default) hands
