@@ -42,6 +42,10 @@ FATAL_ATTEMPTS = 3
 DOWNLOAD_ATTEMPTS = 3
 
 
+class BackfillStopped(Exception):  # noqa: N818 (not an error: the user cancelled)
+    """Cancelled while waiting for Amazon to prepare a report."""
+
+
 class ChunkFailedError(AmazonError):
     """Amazon could not produce a chunk's report; the message names the chunk."""
 
@@ -92,6 +96,7 @@ class ReportFetcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._create_error: BaseException | None = None
+        self.should_stop: Callable[[], bool] = lambda: False  # asked about every second
         self._creating_done = threading.Event()
 
     # ---- the background threads --------------------------------------------------------
@@ -244,6 +249,8 @@ class ReportFetcher:
             if waited >= 1.0:
                 self.saved_requested()
                 waited = 0.0
+                if self.should_stop():
+                    raise BackfillStopped
         self.saved_requested()
         fields = {"report_id": prepared.report_id, "fatal_count": prepared.fatal_count}
         if prepared.error is not None:

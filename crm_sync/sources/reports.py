@@ -37,7 +37,12 @@ from amazon_ext.amazon.types import Order, UnreadableOrder
 from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, Backfill, BackfillChunk
 from crm_sync.sources import FailedOrder, SourceBatch
-from crm_sync.sources.report_fetch import ChunkFailedError, ListingFetcher, ReportFetcher
+from crm_sync.sources.report_fetch import (
+    BackfillStopped,
+    ChunkFailedError,
+    ListingFetcher,
+    ReportFetcher,
+)
 from history.models import SyncRun
 
 logger = logging.getLogger(__name__)
@@ -93,6 +98,7 @@ class BackfillSource:
             self.turn.leave()
         if not self.preview:
             self._count_earlier_chunks()
+        self.fetcher.should_stop = self._cancelled
         self.fetcher.request_ahead(chunks)
         try:
             for n, chunk in enumerate(chunks):
@@ -140,6 +146,8 @@ class BackfillSource:
         except ChunkFailedError as exc:
             self._fail(chunk, str(exc))
             raise
+        except BackfillStopped:
+            return  # cancelled while Amazon prepared the report
         if orders is None:  # CANCELLED by Amazon: no orders in this range
             if not self.preview:
                 chunk.status = BackfillChunk.Status.NO_DATA
