@@ -364,6 +364,12 @@ from crm_sync.live_models import (  # noqa: E402, F401
     NotificationReceipt,
 )
 
+# History inside Zoho CRM (the Amazon Sync History and Order History modules).
+from crm_sync.zoho_history_models import (  # noqa: E402, F401
+    ZohoHistoryMirror,
+    ZohoHistoryModules,
+)
+
 # Data protection (buyer keys, buyer data expiry) keeps its models in its own module.
 from crm_sync.data_protection_models import (  # noqa: E402, F401
     BuyerDataHold,

@@ -109,6 +109,7 @@ def execute_sync_run(self, run_id: int) -> None:
             failed_with=f"An internal error stopped the run (reference: run {run_id}).",
         )
     send_run_email.delay(run.pk)
+    mirror_run_to_zoho.delay(run.pk)
 
 
 @shared_task(name="crm_sync.tasks.recover_stale_runs", ignore_result=True)
@@ -126,6 +127,31 @@ def dispatch_due_schedules() -> None:
     from crm_sync.services.dispatch import schedules_dispatch
 
     schedules_dispatch()
+
+
+@shared_task(
+    name="crm_sync.tasks.mirror_run_to_zoho",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def mirror_run_to_zoho(run_id: int) -> None:
+    """After a run ends: its Amazon Sync History and Order History records into Zoho's
+    history modules (never slows or fails the run; the sweep retries what failed)."""
+    from crm_sync.services.zoho_history import zoho_history_mirror_run
+
+    if settings.ZOHO_HISTORY_MIRROR_AFTER_RUN:
+        zoho_history_mirror_run(run_id=run_id)
+
+
+@shared_task(name="crm_sync.tasks.mirror_history_sweep", ignore_result=True)
+def mirror_history_sweep() -> None:
+    """Beat, every few minutes: mirror the finished runs not yet all in Zoho."""
+    from crm_sync.services.zoho_history import zoho_history_mirror_run, zoho_history_runs_pending
+
+    for run_id in zoho_history_runs_pending():
+        zoho_history_mirror_run(run_id=run_id)
 
 
 @shared_task(

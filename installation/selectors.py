@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from amazon_ext.models import AmazonCredentials
 from amazon_ext.validation import clean_marketplace_ids
 from crm_sync.models import ManualRunSlot, TenantSchedule, ZohoConnection, ZohoLink
+from crm_sync.services.zoho_history_purge import ZohoHistoryInventory, zoho_history_inventory
 from history.models import OrderEvent, SyncRun
 from tenants.models import Membership, Tenant
 
@@ -56,6 +57,7 @@ class UninstallInventory:
     links: int
     manual_runs: int
     members: int
+    zoho_history: ZohoHistoryInventory | None = None
 
 
 def uninstall_inventory(*, tenant: Tenant) -> UninstallInventory:
@@ -70,4 +72,5 @@ def uninstall_inventory(*, tenant: Tenant) -> UninstallInventory:
         links=ZohoLink.objects.filter(tenant=tenant).count(),
         manual_runs=ManualRunSlot.objects.filter(tenant=tenant).count(),
         members=Membership.objects.filter(tenant=tenant).count(),
+        zoho_history=zoho_history_inventory(tenant=tenant),
     )

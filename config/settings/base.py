@@ -161,6 +161,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SCHEDULE_DISPATCH_SECONDS,
         "options": {"queue": "dispatch", "expires": SCHEDULE_DISPATCH_SECONDS},
     },
+    # Run history into Zoho's history modules: whatever the after-run task missed.
+    "mirror-history-sweep": {
+        "task": "crm_sync.tasks.mirror_history_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     # Amazon's Data Protection Policy: expired buyer data removed, old history purged, daily.
     "data-protection-daily": {
         "task": "crm_sync.tasks.data_protection_daily",
@@ -240,6 +246,9 @@ ZOHO_HTTP_TIMEOUT = env_float("ZOHO_HTTP_TIMEOUT", 30.0)
 ZOHO_MAX_CONCURRENCY = env_int("ZOHO_MAX_CONCURRENCY", 5)
 # First wait after a Zoho 429/5xx (doubling, with jitter, capped at 60 s).
 ZOHO_BACKOFF_BASE = env_float("ZOHO_BACKOFF_BASE", 2.0)
+# Write each run into Zoho's Amazon Sync History / Order History modules as soon as it ends
+# (off: only beat's mirror-history-sweep does, every 5 minutes).
+ZOHO_HISTORY_MIRROR_AFTER_RUN = env_bool("ZOHO_HISTORY_MIRROR_AFTER_RUN", True)
 
 LOGGING = {
     "version": 1,

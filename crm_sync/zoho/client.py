@@ -21,9 +21,11 @@ from crm_sync.zoho.errors import RECONNECT_MESSAGE, ZohoApiError, ZohoError, Zoh
 from crm_sync.zoho.metadata import (
     FieldCreateResult,
     FieldDefinition,
+    NewModule,
     NewTextField,
     ZohoModule,
     ZohoOrg,
+    ZohoProfile,
     ZohoUser,
 )
 from crm_sync.zoho.modules import SALES_ORDERS
@@ -248,6 +250,42 @@ class ZohoClient(ZohoTransport):
         Professional)."""
         body = _body(self._call("GET", "/settings/modules"))
         return [ZohoModule.from_json(m) for m in body.get("modules") or [] if isinstance(m, dict)]
+
+    def profiles(self) -> list[ZohoProfile]:
+        """The org's profiles (a custom module must name at least one)."""
+        body = _body(self._call("GET", "/settings/profiles"))
+        return [ZohoProfile.from_json(p) for p in body.get("profiles") or [] if isinstance(p, dict)]
+
+    def create_module(self, module: NewModule) -> FieldCreateResult:
+        """Create one custom module (Zoho's limit per call; 500 credits). The answer has the
+        module's id only: read its API name back from ``modules()``. Zoho's refusals
+        (``NOT_SUPPORTED`` below Enterprise, ``LIMIT_EXCEEDED``, ``DUPLICATE_DATA``) come back
+        as a failed result, not an exception."""
+        try:
+            resp = self._call(
+                "POST",
+                "/settings/modules",
+                json={"modules": [module.as_json()]},
+                idempotent=False,
+            )
+        except ZohoApiError as exc:
+            if exc.status == 400:
+                return FieldCreateResult(False, None, exc.code, str(exc))
+            raise
+        entries = _body(resp).get("modules") or [None]
+        return FieldCreateResult.from_json(entries[0])
+
+    def delete_records(self, module: str, ids: Sequence[str]) -> int:
+        """Delete records by id, 100 a call (Zoho's limit); returns how many Zoho deleted."""
+        deleted = 0
+        for start in range(0, len(ids), WRITE_BATCH):
+            batch = ",".join(ids[start : start + WRITE_BATCH])
+            resp = self._call("DELETE", f"/{module}", params={"ids": batch}, idempotent=True)
+            entries = _body(resp).get("data") or []
+            deleted += sum(
+                1 for e in entries if isinstance(e, dict) and e.get("status") == "success"
+            )
+        return deleted
 
 
 def client_for(tenant: Any, **options: Any) -> ZohoClient:

@@ -69,6 +69,75 @@ class NewTextField:
 
 
 @dataclass(frozen=True)
+class NewTypedField:
+    """A custom field of another type (``integer``, ``datetime``, ``textarea`` …) for the
+    history modules; ``unique`` is "Do not allow duplicates" on a text key."""
+
+    label: str
+    data_type: str
+    length: int | None = None
+    unique: bool = False
+
+    def as_json(self) -> dict:
+        spec: dict[str, Any] = {"field_label": self.label, "data_type": self.data_type}
+        if self.length is not None:
+            spec["length"] = self.length
+        if self.unique:
+            spec["unique"] = {"case_sensitive": True}
+        return spec
+
+
+@dataclass(frozen=True)
+class NewLookupField:
+    """A lookup field to create, pointing at ``module`` (by its API name): how an Order
+    History record links to its Sales Order and to its Amazon Sync History record."""
+
+    label: str
+    module: str
+    unique: bool = False  # lookups are never unique; here so field setup treats specs alike
+
+    def as_json(self) -> dict:
+        return {
+            "field_label": self.label,
+            "data_type": "lookup",
+            "lookup": {"module": {"api_name": self.module}},
+        }
+
+
+@dataclass(frozen=True)
+class NewModule:
+    """A custom module to create (``POST /settings/modules``). Zoho needs at least one
+    profile; ``name_label`` is the label of its mandatory ``Name`` field."""
+
+    plural_label: str
+    singular_label: str
+    api_name: str
+    profile_ids: tuple[str, ...]
+    name_label: str
+
+    def as_json(self) -> dict:
+        return {
+            "plural_label": self.plural_label,
+            "singular_label": self.singular_label,
+            "api_name": self.api_name,
+            "profiles": [{"id": pid} for pid in self.profile_ids],
+            "display_field": {"field_label": self.name_label, "data_type": "text"},
+        }
+
+
+@dataclass(frozen=True)
+class ZohoProfile:
+    """A CRM profile (``GET /settings/profiles``); a new module must name who sees it."""
+
+    id: str
+    name: str
+
+    @classmethod
+    def from_json(cls, data: dict) -> ZohoProfile:
+        return cls(id=_text(data.get("id")), name=_text(data.get("name")))
+
+
+@dataclass(frozen=True)
 class FieldCreateResult:
     """Zoho's answer for one field of ``POST /settings/fields``: the new field's id, but not
     its API name (read that back)."""
@@ -96,6 +165,8 @@ class ZohoModule:
     label: str
     api_supported: bool
     custom: bool
+    id: str = ""
+    plural_label: str = ""
 
     @classmethod
     def from_json(cls, data: dict) -> ZohoModule:
@@ -104,6 +175,8 @@ class ZohoModule:
             label=_text(data.get("module_name")),
             api_supported=data.get("api_supported", True) is not False,
             custom=data.get("generated_type") == "custom",
+            id=_text(data.get("id")),
+            plural_label=_text(data.get("plural_label")),
         )
 
 

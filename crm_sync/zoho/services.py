@@ -31,6 +31,7 @@ from crm_sync.zoho.errors import (
 )
 from crm_sync.zoho.fields import fields_setup
 from crm_sync.zoho.modules import SALES_ORDERS
+from crm_sync.zoho.modules_setup import history_modules_setup
 from crm_sync.zoho.tokens import reveal
 from tenants.access import tenant_for_user
 from tenants.encryption import Secret
@@ -129,6 +130,11 @@ def connect_finish(*, user, session, params: Mapping[str, str]) -> ConnectResult
         result.problems.append(exc.message)
     except ZohoError as exc:
         result.problems.append(f"Custom fields could not be set up yet: {exc}")
+    # Amazon Sync History and Order History (manual §2.1) where the edition allows; a refusal
+    # is shown in Settings and never stops the connection.
+    history = history_modules_setup(connection=connection, client=client)
+    if not history.ready:
+        result.problems.append(history.message)
     client.close()
     log.info(
         "zoho connected tenant=%s org=%s dc=%s", tenant.id, connection.org_id, connection.location

@@ -8,6 +8,9 @@ app_name = "zoho"
 
 urlpatterns = [
     path("orgs/<id:tenant_id>/zoho/connect", views.zoho_connect, name="connect"),
+    path(
+        "orgs/<id:tenant_id>/zoho/history-modules", views.zoho_history_setup, name="history_setup"
+    ),
     # The one redirect URI registered with Zoho for every tenant (settings.ZOHO_REDIRECT_URI).
     path("zoho/callback", views.zoho_callback, name="callback"),
 ]

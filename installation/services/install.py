@@ -39,10 +39,13 @@ def tenant_install(
 def tenant_uninstall(*, tenant: Tenant) -> dict:
     """Delete everything the extension stored for the organisation, after revoking the Zoho
     authorisation (a revocation failure is reported, never blocks the deletion)."""
+    from crm_sync.services.zoho_history_purge import zoho_history_purge
     from crm_sync.zoho.oauth import revoke
 
     report = {"zoho_token_revoked": False}
     connection = ZohoConnection.objects.filter(tenant=tenant).first()
+    # The history modules' records in Zoho (manual §1.3), while the token still works.
+    report["zoho_history_deleted"] = zoho_history_purge(tenant=tenant)
     if connection is not None:
         try:
             report["zoho_token_revoked"] = bool(revoke(connection=connection))

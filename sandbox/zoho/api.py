@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import schema
+from . import custom_modules, schema
 from .control import control
 from .oauth import AccessToken
 from .state import ZohoState
@@ -111,6 +111,7 @@ class ApiApp:
         table = [
             ("GET", r"/settings/modules", Route("modules", self.get_modules, ("settings", "modules", "read"))),
             ("POST", r"/settings/modules", Route("create_module", self.create_module, ("settings", "modules", "create"))),
+            ("GET", r"/settings/profiles", Route("profiles", self.get_profiles, ("settings", "profiles", "read"))),
             ("GET", r"/settings/fields", Route("fields", self.get_fields, ("settings", "fields", "read"))),
             ("POST", r"/settings/fields", Route("create_fields", self.post_fields, ("settings", "fields", "create"))),
             ("GET", r"/settings/fields/(?P<fid>\d+)", Route("field", self.get_field, ("settings", "fields", "read"))),
@@ -581,50 +582,16 @@ class ApiApp:
         return json_response({"modules": out})
 
     def create_module(self, call: Call, params: dict) -> Response:
-        org = call.org
-        if org.edition not in ("enterprise", "ultimate"):
-            raise bad(400, "NOT_SUPPORTED", "custom modules need the Enterprise edition or above")
-        body = call.body if isinstance(call.body, dict) else {}
-        specs = body.get("modules")
-        if not isinstance(specs, list) or len(specs) != 1 or not isinstance(specs[0], dict):
-            raise bad(400, "INVALID_DATA", "exactly one module per call", {"api_name": "modules"})
-        spec = specs[0]
-        plural, singular = spec.get("plural_label"), spec.get("singular_label")
-        if (
-            not isinstance(plural, str)
-            or not isinstance(singular, str)
-            or not plural
-            or not singular
-        ):
-            raise bad(
-                400,
-                "REQUIRED_PARAM_MISSING",
-                "required param missing",
-                {"api_name": "plural_label"},
-            )
-        if len(plural) > 25 or len(singular) > 25:
-            raise bad(
-                400,
-                "INVALID_DATA",
-                "label too long",
-                {"api_name": "plural_label", "maximum_length": 25},
-            )
-        api_name = spec.get("api_name") or re.sub(r"\W+", "_", plural).strip("_")
-        if (
-            not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", api_name)
-            or "__" in api_name
-            or api_name.endswith("_")
-        ):
-            raise bad(400, "INVALID_DATA", "invalid api name", {"api_name": "api_name"})
-        if api_name in org.modules:
-            raise bad(400, "DUPLICATE_DATA", "duplicate data", {"api_name": "api_name"})
-        module = org.add_custom_module(api_name, plural, singular)
+        try:
+            module_id = custom_modules.create_module(call.org, call.body)
+        except custom_modules.ModuleError as exc:
+            raise bad(exc.status, exc.code, exc.message, exc.details) from None
         return json_response(
             {
                 "modules": [
                     {
                         "code": "SUCCESS",
-                        "details": {"id": module.meta_id},
+                        "details": {"id": module_id},
                         "message": "module created",
                         "status": "success",
                     }
@@ -632,6 +599,9 @@ class ApiApp:
             },
             201,
         )
+
+    def get_profiles(self, call: Call, params: dict) -> Response:
+        return json_response({"profiles": custom_modules.profiles_json(call.org)})
 
     def _fields_module(self, call: Call) -> tuple[str, Module | None]:
         name = call.request.args.get("module")

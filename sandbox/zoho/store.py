@@ -862,9 +862,20 @@ def _create_field(org: Org, module: Module, spec: Any, i: int) -> Field:
             "required param missing",
             {"api_name": "data_type", "json_path": f"{path}.data_type"},
         )
-    if dtype not in schema.CUSTOM_DATA_TYPES:
+    lookup_module = None
+    if dtype == "lookup":
+        # A lookup names its target as {"lookup": {"module": {"api_name": …}}}.
+        target = (
+            (spec.get("lookup") or {}).get("module")
+            if isinstance(spec.get("lookup"), dict)
+            else None
+        )
+        lookup_module = target.get("api_name") if isinstance(target, dict) else None
+        if not lookup_module or lookup_module not in org.modules:
+            raise invalid("lookup", f"{path}.lookup")
+    elif dtype not in schema.CUSTOM_DATA_TYPES:
         raise invalid("data_type", f"{path}.data_type")
-    max_len = schema.CUSTOM_DATA_TYPES[dtype]
+    max_len = schema.CUSTOM_DATA_TYPES.get(dtype)
     length = spec.get("length", max_len)
     if max_len is not None:
         if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= max_len:
@@ -914,6 +925,7 @@ def _create_field(org: Org, module: Module, spec: Any, i: int) -> Field:
         field_label=label,
         data_type=dtype,
         length=length,
+        lookup_module=lookup_module,
         custom_field=True,
         unique=unique,
         case_sensitive=case_sensitive,
