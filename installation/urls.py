@@ -32,6 +32,11 @@ urlpatterns = [
     path("amazon/callback", amazon_authorize.amazon_callback, name="amazon_callback"),
     path("orgs/<id:tenant_id>/uninstall/", uninstall.uninstall, name="uninstall"),
     path(
+        "orgs/<id:tenant_id>/settings/test-email",
+        settings.settings_test_email,
+        name="settings_test_email",
+    ),
+    path(
         "orgs/<id:tenant_id>/data-protection/",
         data_protection.data_protection,
         name="data_protection",

@@ -59,6 +59,10 @@ class Tenant(models.Model):
         blank=True,
         help_text="Who receives run emails; empty means the super administrator",
     )
+    mute_no_orders_emails = models.BooleanField(
+        default=False,
+        help_text="Send no email after a run that found no new orders (failures still email)",
+    )
     terms_accepted_at = models.DateTimeField(
         null=True,
         blank=True,

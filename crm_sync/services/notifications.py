@@ -49,6 +49,8 @@ def redact(text: str, secrets: list[str]) -> str:
 
 def run_email_send(*, run: SyncRun) -> int:
     tenant = run.tenant
+    if run.outcome == SyncRun.Outcome.NO_ORDERS and tenant.mute_no_orders_emails:
+        return 0  # the administrator chose not to hear about empty runs (Settings)
     recipients = tenant.email_recipients()
     if not recipients:
         logger.warning("tenant %s: no email recipient for run %s", tenant.pk, run.pk)

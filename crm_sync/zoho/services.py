@@ -189,8 +189,14 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
     candidate.status_reason = ""
     candidate.save()
     if admin and tenant.super_admin_email != admin:
+        update = ["super_admin_email"]
+        if existing is None and tenant.super_admin_email and not tenant.notification_emails:
+            # First connect: the address typed at set-up stays the recipient; Zoho's super
+            # administrator is recorded beside it (Settings shows both).
+            tenant.notification_emails = [tenant.super_admin_email]
+            update.append("notification_emails")
         tenant.super_admin_email = admin
-        tenant.save(update_fields=["super_admin_email"])
+        tenant.save(update_fields=update)
     new_token = reveal(candidate.refresh_token)
     if old_token and old_token != new_token:
         # Zoho keeps 20 refresh tokens per user and client; do not pile up dead ones.

@@ -40,6 +40,11 @@ class TenantSettingsForm(InstallScopeCleaning, forms.Form):
         required=False,
         help_text="Comma-separated addresses. Leave blank to send to the super administrator.",
     )
+    mute_no_orders_emails = forms.BooleanField(
+        label="No email when a run finds no orders",
+        required=False,
+        help_text="Runs that create, update or fail still send their email.",
+    )
     install_scope = forms.ChoiceField(
         label="Choose Users/ Profiles", choices=InstallScope.choices, widget=forms.RadioSelect
     )
@@ -54,6 +59,7 @@ class TenantSettingsForm(InstallScopeCleaning, forms.Form):
         return {
             "time_zone": tenant.time_zone,
             "notification_emails": ", ".join(tenant.notification_emails or []),
+            "mute_no_orders_emails": tenant.mute_no_orders_emails,
             "install_scope": tenant.install_scope,
             "allowed_profiles": ", ".join(tenant.allowed_profiles or []),
         }

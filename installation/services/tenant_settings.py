@@ -15,6 +15,7 @@ def tenant_settings_update(
     notification_emails: list[str],
     install_scope: str,
     allowed_profiles: list[str],
+    mute_no_orders_emails: bool = False,
 ) -> list[str]:
     """Save the settings; returns the names of the fields that changed.
 
@@ -26,6 +27,7 @@ def tenant_settings_update(
         "notification_emails": list(notification_emails),
         "install_scope": install_scope,
         "allowed_profiles": list(allowed_profiles),
+        "mute_no_orders_emails": bool(mute_no_orders_emails),
     }
     changed = [name for name, value in new.items() if getattr(tenant, name) != value]
     if not changed:

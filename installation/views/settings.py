@@ -49,6 +49,30 @@ def settings_credentials(request: HttpRequest, tenant_id: int) -> HttpResponse:
     return _render_settings(request, tenant, credentials_form=form)
 
 
+@login_required
+@require_POST
+def settings_test_email(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    """ "Send test email": to the run emails' recipients, saying where it went."""
+    from smtplib import SMTPException
+
+    from crm_sync.services.email_test import NoRecipientError, email_test_send
+
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    try:
+        sent_to = email_test_send(tenant=tenant)
+    except NoRecipientError as exc:
+        messages.error(request, str(exc))
+    except (OSError, SMTPException):
+        messages.error(
+            request,
+            "The test email could not be sent: the mail server refused or did not answer. "
+            "Check the EMAIL_* settings of this installation, then send the test again.",
+        )
+    else:
+        messages.success(request, f"Test email sent to {', '.join(sent_to)}.")
+    return redirect("installation:settings", tenant_id=tenant.id)
+
+
 def _render_settings(
     request: HttpRequest,
     tenant: Tenant,
