@@ -56,6 +56,12 @@ class ZohoConnection(models.Model):
         max_length=200, blank=True, help_text='Zoho organisation name, e.g. "Acme Inc"'
     )
     edition = models.CharField(max_length=32, blank=True, help_text='e.g. "enterprise"')
+    domain_name = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text='The org in Zoho CRM\'s web addresses, e.g. "org649525316" '
+        "(https://crm.zoho.com/crm/org649525316/tab/SalesOrders/…)",
+    )
     field_api_names = models.JSONField(
         default=dict,
         blank=True,

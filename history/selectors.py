@@ -105,11 +105,9 @@ def _day_after(day: date) -> date:
     return min(day, _LAST_DAY - timedelta(days=1)) + timedelta(days=1)
 
 
-def sync_runs_for_tenant(
-    *, tenant: Tenant, filters: RunFilters, cursor: str | None = None, limit: int = PAGE_SIZE
-) -> Page:
-    """Amazon Sync History, newest first, filtered, one page."""
-    qs = SyncRun.objects.filter(tenant=tenant).select_related("triggered_by")
+def sync_runs_queryset(*, tenant: Tenant, filters: RunFilters) -> QuerySet:
+    """The filtered Amazon Sync History rows, unordered (the page and the CSV export)."""
+    qs = SyncRun.objects.filter(tenant=tenant)
     if filters.schedule:
         qs = qs.filter(schedule=filters.schedule)
     if filters.outcome:
@@ -119,6 +117,14 @@ def sync_runs_for_tenant(
         qs = qs.filter(started_at__gte=_local_midnight(filters.date_from, tz))
     if filters.date_to:
         qs = qs.filter(started_at__lt=_local_midnight(_day_after(filters.date_to), tz))
+    return qs
+
+
+def sync_runs_for_tenant(
+    *, tenant: Tenant, filters: RunFilters, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """Amazon Sync History, newest first, filtered, one page."""
+    qs = sync_runs_queryset(tenant=tenant, filters=filters).select_related("triggered_by")
     return _keyset(qs, "started_at", cursor, limit)
 
 
@@ -151,20 +157,73 @@ def order_events_for_run(
     return Page(items=rows, next_cursor=None)
 
 
+@dataclass(frozen=True)
+class EventFilters:
+    """Order History's filters: the order's status after the change, days in the tenant's
+    time zone (inclusive), and what Action it was."""
+
+    status: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.status or self.action or self.date_from or self.date_to)
+
+
+FULL_ORDER_ID = re.compile(r"[0-9]{3}-[0-9]{7}-[0-9]{7}")
+
+
+def order_events_queryset(
+    *, tenant: Tenant, amazon_order_id: str = "", filters: EventFilters | None = None
+) -> QuerySet:
+    """The filtered Order History rows, unordered: the page and the CSV export read the
+    same rows. A partial Amazon Order ID matches the ids that begin with it."""
+    qs = OrderEvent.objects.filter(tenant=tenant)
+    amazon_order_id = amazon_order_id.strip()
+    if amazon_order_id:
+        if FULL_ORDER_ID.fullmatch(amazon_order_id):
+            qs = qs.filter(amazon_order_id=amazon_order_id)
+        else:
+            # The range lets the (tenant, amazon_order_id) index serve a prefix on any
+            # collation; startswith keeps the exact meaning.
+            qs = qs.filter(
+                amazon_order_id__gte=amazon_order_id,
+                amazon_order_id__lt=amazon_order_id + "\uffff",
+                amazon_order_id__startswith=amazon_order_id,
+            )
+    filters = filters or EventFilters()
+    if filters.status:
+        qs = qs.filter(new_status=filters.status)
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    tz = ZoneInfo(tenant.time_zone)
+    if filters.date_from:
+        qs = qs.filter(created_at__gte=_local_midnight(filters.date_from, tz))
+    if filters.date_to:
+        qs = qs.filter(created_at__lt=_local_midnight(_day_after(filters.date_to), tz))
+    return qs
+
+
 def order_events_for_tenant(
     *,
     tenant: Tenant,
     amazon_order_id: str = "",
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    filters: EventFilters | None = None,
 ) -> Page:
-    """Order History, newest first; with an Amazon Order ID, that order's history only.
+    """Order History, newest first; with an Amazon Order ID, that order's history only, with
+    the beginning of one, the orders whose ids begin so; narrowed by ``filters``.
 
-    One order has a handful of rows, so the search reads them all through the
+    One order has a handful of rows, so the exact search reads them all through the
     (tenant, amazon_order_id) index, unordered (an ORDER BY would tempt the planner onto the
     (tenant, created_at) index and a walk through every row), and sorts them here.
     """
     amazon_order_id = amazon_order_id.strip()
+    if filters or (amazon_order_id and not FULL_ORDER_ID.fullmatch(amazon_order_id)):
+        qs = order_events_queryset(tenant=tenant, amazon_order_id=amazon_order_id, filters=filters)
+        return _keyset(qs, "created_at", cursor, limit)
     if not amazon_order_id:
         qs = OrderEvent.objects.filter(tenant=tenant)
         return _keyset(qs, "created_at", cursor, limit)

@@ -85,15 +85,16 @@ def order_history(request: HttpRequest, tenant_id: int) -> HttpResponse:
     if (response := not_installed_redirect(request, tenant)) is not None:
         return response
     form = OrderSearchForm(request.GET or None)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
+    q, filters = form.query()
     events = order_events_for_tenant(
-        tenant=tenant, amazon_order_id=q, cursor=request.GET.get("after")
+        tenant=tenant, amazon_order_id=q, filters=filters, cursor=request.GET.get("after")
     )
     ctx = page_context(
         request,
         tenant,
         search_form=form,
         q=q,
+        filtered=bool(filters),
         events=events,
         query=_query_without_cursor(request),
         first_page=not request.GET.get("after"),

@@ -249,6 +249,9 @@ ZOHO_BACKOFF_BASE = env_float("ZOHO_BACKOFF_BASE", 2.0)
 # Write each run into Zoho's Amazon Sync History / Order History modules as soon as it ends
 # (off: only beat's mirror-history-sweep does, every 5 minutes).
 ZOHO_HISTORY_MIRROR_AFTER_RUN = env_bool("ZOHO_HISTORY_MIRROR_AFTER_RUN", True)
+# Where links to a Zoho record point; empty: the data centre's own web UI (crm.zoho.eu …).
+# The demo points it at the Zoho stand-in.
+ZOHO_CRM_WEB_URL = env_str("ZOHO_CRM_WEB_URL", "")
 
 LOGGING = {
     "version": 1,

@@ -219,6 +219,7 @@ class ZohoOrg:
     primary_zuid: str
     zgid: str
     type: str
+    domain_name: str = ""  # "org649525316": how the org appears in Zoho CRM's web addresses
 
     @classmethod
     def from_json(cls, data: dict) -> ZohoOrg:
@@ -232,4 +233,5 @@ class ZohoOrg:
             primary_zuid=_text(data.get("primary_zuid")),
             zgid=_text(data.get("zgid")),
             type=_text(data.get("type")),
+            domain_name=_text(data.get("domain_name")),
         )

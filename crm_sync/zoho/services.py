@@ -149,6 +149,7 @@ def _inspect_org(*, client: ZohoClient, tenant: Tenant) -> ConnectResult:
     connection.org_id = org.id[:32]
     connection.org_name = org.company_name[:200]
     connection.edition = org.edition[:32]
+    connection.domain_name = org.domain_name[:40]
 
     if not any(m.api_name == REQUIRED_MODULE and m.api_supported for m in client.modules()):
         raise ZohoEditionUnsupportedError(

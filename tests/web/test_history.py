@@ -156,7 +156,9 @@ def test_history_queries_use_the_indexes(installed, django_assert_max_num_querie
     calls = {
         "runs": lambda: sync_runs_for_tenant(tenant=installed, filters=RunFilters()),
         "tenant_events": lambda: order_events_for_tenant(tenant=installed),
-        "search": lambda: order_events_for_tenant(tenant=installed, amazon_order_id="1-2-3"),
+        "search": lambda: order_events_for_tenant(
+            tenant=installed, amazon_order_id="111-0000000-0000000"
+        ),
         "run_events": lambda: order_events_for_run(tenant=installed, run=run),
     }
     expected = {

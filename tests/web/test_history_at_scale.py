@@ -22,11 +22,13 @@ EXPECTED_QUERIES = {
     "history_list": 7,  # + the page of runs, the orders-per-day and outcome charts
     "history_deep": 7,
     "history_filtered": 7,
-    "run_detail": 8,  # + the run, its page of Order History, replay and quarantine reads
-    "run_detail_page2": 8,
-    "order_history": 5,  # + one page of Order History
-    "order_history_deep": 5,
-    "order_search": 5,  # + that order's rows
+    # + the run, its page of Order History, replay and quarantine reads, the Zoho connection
+    # (its data centre and org, for the links to each Sales Order in Zoho CRM)
+    "run_detail": 9,
+    "run_detail_page2": 9,
+    "order_history": 6,  # + one page of Order History, the Zoho connection
+    "order_history_deep": 6,
+    "order_search": 6,  # + that order's rows, the Zoho connection
 }
 
 
