@@ -38,4 +38,9 @@ urlpatterns = [
         views.schedule_run_now,
         name="schedule_run_now",
     ),
+    path(
+        "orgs/<id:tenant_id>/live-updates/",
+        views_live.live_updates_switch,
+        name="live_updates_switch",
+    ),
 ]

@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -49,7 +50,8 @@ from history.models import OrderEvent, ScheduleKind, SyncRun
 
 logger = logging.getLogger(__name__)
 
-GATHER_LIMIT = 100
+GATHER_LIMIT = 300  # messages per cycle at most (a backlog is worked in big runs)
+RECEIVERS = 3  # concurrent receive calls while gathering a backlog
 PARK_EXTEND_SECONDS = 120  # visibility of messages waiting for their tenant's run slot
 
 
@@ -69,6 +71,7 @@ class LiveConsumer:
         self.stop = stop or threading.Event()
         self.parked: dict[int, Pending] = {}
         self.processed = 0
+        self._pool = ThreadPoolExecutor(max_workers=RECEIVERS, thread_name_prefix="sqs-receive")
 
     def run_forever(self) -> None:
         while not self.stop.is_set():
@@ -84,8 +87,11 @@ class LiveConsumer:
     def step(self) -> int:
         """Receive, route and process one gathering of messages; returns messages handled."""
         wait = 1 if self.parked else None
+        started = time.monotonic()
         messages = self._gather(wait)
+        gathered = time.monotonic()
         by_tenant = self._route(messages)
+        routed = time.monotonic()
         for tenant_id, pending in list(self.parked.items()):
             by_tenant.setdefault(tenant_id, Pending()).items[:0] = pending.items
             del self.parked[tenant_id]
@@ -95,16 +101,37 @@ class LiveConsumer:
                 continue
             self._process_tenant(tenant_id, pending)
         self._extend_parked()
+        if messages:
+            logger.debug(
+                "live updates: %s messages, gather %.2f s, route %.2f s, write %.2f s",
+                len(messages),
+                gathered - started,
+                routed - gathered,
+                time.monotonic() - routed,
+            )
         return len(messages)
 
     def _gather(self, wait: int | None) -> list[ReceivedMessage]:
+        """One long poll, then more while SQS has them: full answers (a backlog) are
+        followed at once, RECEIVERS polls at a time, up to GATHER_LIMIT messages; a trickle
+        is waited for only LIVE_UPDATES_GATHER_SECONDS."""
         messages = live_queue.receive(wait_seconds=wait)
         deadline = time.monotonic() + settings.LIVE_UPDATES_GATHER_SECONDS
-        while messages and len(messages) < GATHER_LIMIT and time.monotonic() < deadline:
-            more = live_queue.receive(wait_seconds=1)
+        backlog = len(messages) == 10
+        while messages and len(messages) < GATHER_LIMIT:
+            if not backlog and time.monotonic() >= deadline:
+                break
+            poll_wait = 0 if backlog else 1
+            answers = list(
+                self._pool.map(
+                    lambda _, w=poll_wait: live_queue.receive(wait_seconds=w), range(RECEIVERS)
+                )
+            )
+            more = [m for answer in answers for m in answer]
             if not more:
                 break
             messages.extend(more)
+            backlog = all(len(answer) == 10 for answer in answers)
         return messages
 
     # ------------------------------------------------------------------ routing

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from amazon_ext.models import AmazonCredentials, ConnectionKind
@@ -39,29 +39,35 @@ def live_updates_for(*, tenant_id: int) -> LiveUpdates:
 
 
 def receipts_take(*, tenant_id: int, changes: list[OrderChange]) -> dict[str, str]:
-    """Record each notification once; returns NotificationId → its state. A notification
-    already written (or ignored) is a duplicate: its message can go at once."""
-    states: dict[str, str] = {}
-    for change in changes:
-        try:
-            with transaction.atomic():
-                receipt, _created = NotificationReceipt.objects.get_or_create(
+    """Record each notification once (one transaction for the whole gathering; a
+    NotificationId another consumer recorded first is kept as it is); returns
+    NotificationId → its state. A notification already written (or ignored) is a duplicate:
+    its message can go at once."""
+    with transaction.atomic():
+        NotificationReceipt.objects.bulk_create(
+            [
+                NotificationReceipt(
                     notification_id=change.notification_id,
-                    defaults={
-                        "tenant_id": tenant_id,
-                        "amazon_order_id": change.amazon_order_id,
-                        "change_time": change.change_time,
-                    },
+                    tenant_id=tenant_id,
+                    amazon_order_id=change.amazon_order_id,
+                    change_time=change.change_time,
                 )
-        except IntegrityError:  # another consumer recorded it just now
-            receipt = NotificationReceipt.objects.get(notification_id=change.notification_id)
-        if receipt.state == NotificationReceipt.State.DEAD:
-            # SQS handed a dead-lettered one back (redriven by an operator): try again.
-            NotificationReceipt.objects.filter(pk=receipt.pk).update(
+                for change in {c.notification_id: c for c in changes}.values()
+            ],
+            ignore_conflicts=True,
+        )
+        states = dict(
+            NotificationReceipt.objects.filter(
+                notification_id__in=[c.notification_id for c in changes]
+            ).values_list("notification_id", "state")
+        )
+        # SQS handed a dead-lettered one back (an operator redrove it): try it again.
+        dead = [nid for nid, state in states.items() if state == NotificationReceipt.State.DEAD]
+        if dead:
+            NotificationReceipt.objects.filter(notification_id__in=dead).update(
                 state=NotificationReceipt.State.PENDING, reason=""
             )
-            receipt.state = NotificationReceipt.State.PENDING
-        states[change.notification_id] = receipt.state
+            states.update(dict.fromkeys(dead, NotificationReceipt.State.PENDING.value))
     return states
 
 

@@ -139,3 +139,39 @@ def test_nightly_run_reconciles_dropped_duplicated_and_reordered_notifications(
         assert record[status] == book_order.status, book_order.amazon_order_id
         if book_order.details_visible:
             assert Decimal(str(record["Grand_Total"])) == book_order.order_total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_schedules_page_shows_live_updates_and_switches_them(
+    spapi_tenant, live_queue_settings, client
+):
+    from django.urls import reverse
+
+    connected = spapi_tenant
+    live_updates_subscribe(tenant_id=connected.tenant.pk)
+    NotificationReceipt.objects.create(
+        notification_id="n-1",
+        tenant=connected.tenant,
+        amazon_order_id="113-1234567-1234567",
+        change_time=datetime.now(UTC),
+    )
+    LiveUpdates.objects.filter(tenant=connected.tenant).update(
+        last_event_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+        last_error="Live update of 113-1234567-1234567: Zoho CRM refused it.",
+        last_error_at=datetime(2026, 11, 30, 12, 1, tzinfo=UTC),
+    )
+    client.force_login(connected.admin)
+    page = client.get(reverse("crm_sync:schedules", kwargs={"tenant_id": connected.tenant.pk}))
+    html = page.content.decode()
+    assert 'id="live-updates-state">On<' in html
+    assert "2026-11-30 12:00:00 UTC" in html
+    assert "1 of this organisation" in html
+    assert "Zoho CRM refused it." in html
+
+    client.post(
+        reverse("crm_sync:live_updates_switch", kwargs={"tenant_id": connected.tenant.pk}),
+        {"enabled": "off"},
+    )
+    assert connected.amazon.spapi.notifications.subscriptions == {}
+    page = client.get(reverse("crm_sync:schedules", kwargs={"tenant_id": connected.tenant.pk}))
+    assert 'id="live-updates-state">Off<' in page.content.decode()
