@@ -111,7 +111,8 @@ def record_view(standin: ZohoState, dc: str, request: Request) -> Response:
             f"DC {org.dc}</h2>"
         )
         with org.lock:
-            for name in VIEW_MODULES:
+            # The three the product writes, then the custom modules (the history modules).
+            for name in (*VIEW_MODULES, *org.module_labels):
                 module = org.module(name)
                 if module is None:
                     parts.append(f"<h3>{name}</h3><p>Not available in this edition.</p>")
@@ -127,7 +128,7 @@ def record_view(standin: ZohoState, dc: str, request: Request) -> Response:
                         "Sub_Total",
                         "Grand_Total",
                     ],
-                }[name]
+                }.get(name, ["Name"])
                 cols = ["id", *base, *custom, "Modified_Time"]
                 parts.append(f"<h3 id='{name}'>{name} ({len(module.records)})</h3><table>")
                 parts.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>")
