@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from amazon_ext.amazon import values
 from amazon_ext.amazon.errors import AmazonResponseError
-from amazon_ext.amazon.types import Order, OrderItem, OrderPage
+from amazon_ext.amazon.types import Order, OrderItem, OrderPage, UnreadableOrder
+
+# What reading one hostile order can raise: our own refusal, a value error, Decimal / float
+# overflow (``1e999999999``, ``1e300`` seconds) and a value nested past the stack.
+UNREADABLE_ORDER_ERRORS = (AmazonResponseError, ValueError, ArithmeticError, RecursionError)
+REASON_LIMIT = 300
 
 
 @dataclass
@@ -93,6 +99,63 @@ class AmazonOrdersClient(Protocol):
         Raises AmazonCredentialError whose ``field`` names the credential to fix.
         """
         ...
+
+
+def read_each_order(
+    elements: Sequence[object],
+    read: Callable[[object], Order],
+    *,
+    id_of: Callable[[object], str | None],
+    request_id: str | None,
+) -> tuple[tuple[Order, ...], tuple[UnreadableOrder, ...]]:
+    """Read a page's orders one by one: an order that cannot be read is set aside as an
+    :class:`UnreadableOrder` (to be quarantined) and the others are kept, so one poison order
+    never blocks a tenant. An order listed twice (pages shift while Amazon answers) is kept
+    once, the copy with the newest LastUpdateDate."""
+    orders: list[Order] = []
+    unreadable: list[UnreadableOrder] = []
+    for position, element in enumerate(elements, 1):
+        try:
+            orders.append(read(element))
+        except UNREADABLE_ORDER_ERRORS as exc:
+            unreadable.append(
+                UnreadableOrder(
+                    amazon_order_id=_readable_id(id_of, element),
+                    position=position,
+                    reason=unreadable_reason(exc),
+                    request_id=request_id,
+                )
+            )
+    return newest_per_order(orders), tuple(unreadable)
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why one order could not be read, in a line (field and clipped value, no buyer data)."""
+    if isinstance(exc, RecursionError):
+        return "a value in it is nested too deeply to be read"
+    detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, ArithmeticError) and not isinstance(exc, AmazonResponseError):
+        detail = f"a number in it is out of range ({type(exc).__name__})"
+    return values.clip(str(detail), REASON_LIMIT)
+
+
+def _readable_id(id_of: Callable[[object], str | None], element: object) -> str | None:
+    try:
+        raw = id_of(element)
+        return values.check_order_id(raw) if isinstance(raw, str) else None
+    except UNREADABLE_ORDER_ERRORS:
+        return None
+
+
+def newest_per_order(orders: Sequence[Order]) -> tuple[Order, ...]:
+    """One order per AmazonOrderId, the newest LastUpdateDate winning, in first-seen order:
+    two copies would make staging touch one row twice (PostgreSQL refuses that)."""
+    kept: dict[str, Order] = {}
+    for order in orders:
+        seen = kept.get(order.amazon_order_id)
+        if seen is None or order.last_update_date > seen.last_update_date:
+            kept[order.amazon_order_id] = order  # an overwritten key keeps its place
+    return tuple(kept.values())
 
 
 # A listing longer than this is a loop on Amazon's side, not a backlog (20 million orders).

@@ -103,14 +103,32 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableOrder:
+    """An order of a page that could not be read (a value Amazon could never mean, an id or
+    marketplace of the wrong shape): the rest of the page is read, this one is quarantined.
+
+    ``amazon_order_id`` is None when the id itself is unreadable; ``position`` is the
+    order's 1-based place on its page; ``reason`` names the field and quotes at most a
+    clipped value (never buyer name, email or address).
+    """
+
+    amazon_order_id: str | None
+    position: int
+    reason: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPage:
     """One page of a ListOrders / getOrders walk.
 
     ``window_end`` is the CreatedBefore / LastUpdatedBefore that Amazon echoed: the next
-    run's watermark. ``next_token`` is None on the last page.
+    run's watermark. ``next_token`` is None on the last page. ``unreadable``: the orders of
+    the page that could not be read (the others are in ``orders``).
     """
 
     orders: tuple[Order, ...]
     next_token: str | None
     window_end: datetime | None
     request_id: str | None = None
+    unreadable: tuple[UnreadableOrder, ...] = ()

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote
 
+from amazon_ext.amazon.marketplaces import MARKETPLACES
 from amazon_ext.amazon.types import Address, Money
 
 QUOTE_LIMIT = 200
@@ -51,6 +52,25 @@ ADDRESS_FIELDS: tuple[tuple[str, str], ...] = (
     ("country_code", "CountryCode"),
     ("phone", "Phone"),
 )
+
+
+# Amazon's OrderStatus enum (MWS Orders 2013-09-01 and SP-API Orders v0 ``OrderStatus``).
+ORDER_STATUSES = frozenset(
+    {
+        "PendingAvailability",
+        "Pending",
+        "Unshipped",
+        "PartiallyShipped",
+        "Shipped",
+        "InvoiceUnconfirmed",
+        "Canceled",
+        "Unfulfillable",
+    }
+)
+# 3-7-7: "113-1234567-1234567"; the first group may carry letters (multi-channel "S01-…").
+_ORDER_ID = re.compile(r"[0-9A-Z]{3}-[0-9]{7}-[0-9]{7}")
+# A status Amazon adds later still looks like one; anything else is garbage, not a status.
+_STATUS_WORD = re.compile(r"[A-Za-z][A-Za-z_]{0,31}")
 
 
 class UnreadableValueError(ValueError):
@@ -147,6 +167,34 @@ def _epoch_seconds(value: str) -> float | None:
     if len(value) > MAX_TEXT_NUMBER or not _NUMBER.fullmatch(value):
         return None
     return float(value)
+
+
+def check_order_id(text: str, *, name: str = "AmazonOrderId") -> str:
+    """An Amazon order id of the documented 3-7-7 shape, e.g. ``113-1234567-1234567``."""
+    if not _ORDER_ID.fullmatch(text):
+        raise UnreadableValueError(f"{name} {quote(text, 40)} is not an Amazon order id (3-7-7)")
+    return text
+
+
+def check_marketplace_id(text: str | None, *, name: str = "MarketplaceId") -> str | None:
+    """None, or one of Amazon's marketplace ids (amazon_ext.amazon.marketplaces)."""
+    if text is not None and text not in MARKETPLACES:
+        raise UnreadableValueError(f"{name} {quote(text, 40)} is not an Amazon marketplace")
+    return text
+
+
+def check_order_status(text: str, *, name: str = "OrderStatus") -> str:
+    """A status word. One outside Amazon's enum (:data:`ORDER_STATUSES`) is kept as Amazon
+    sent it (the CRM shows it, history flags it, nothing guesses what it means); a value
+    that is not even a word is unreadable."""
+    if not _STATUS_WORD.fullmatch(text):
+        raise UnreadableValueError(f"{name} {quote(text, 40)} is not an order status")
+    return text
+
+
+def is_known_status(status: str) -> bool:
+    """Is ``status`` one of Amazon's documented order statuses?"""
+    return status in ORDER_STATUSES
 
 
 def parse_address(text: Callable[[str], str | None]) -> Address:

@@ -171,10 +171,11 @@ def test_malformed_xml_raises_with_request_id():
     assert "req-123" in str(info.value)
 
 
-def test_missing_required_element_raises_with_body_request_id():
-    with pytest.raises(AmazonResponseError, match="PurchaseDate") as info:
-        parsing.parse_orders(load("missing_purchase_date.xml"), action="ListOrders")
-    assert info.value.request_id == "deadbeef-0000-4000-8000-000000000006"
+def test_missing_required_element_sets_the_order_aside_with_body_request_id():
+    page = parsing.parse_orders(load("missing_purchase_date.xml"), action="ListOrders")
+    [bad] = page.unreadable
+    assert "PurchaseDate" in bad.reason
+    assert bad.request_id == "deadbeef-0000-4000-8000-000000000006"
 
 
 @pytest.mark.parametrize(
@@ -205,10 +206,14 @@ def test_bad_items_raise(element, replacement):
         ("<IsPrime>true</IsPrime>", "<IsPrime>maybe</IsPrime>"),
     ],
 )
-def test_bad_orders_raise(element, replacement):
+def test_a_bad_order_is_set_aside_and_the_rest_of_the_page_read(element, replacement):
+    whole = parsing.parse_orders(load("list_orders.xml"), action="ListOrders", request_id="r")
     body = load("list_orders.xml").decode().replace(element, replacement, 1).encode()
-    with pytest.raises(AmazonResponseError):
-        parsing.parse_orders(body, action="ListOrders", request_id="r")
+    page = parsing.parse_orders(body, action="ListOrders", request_id="r")
+    [bad] = page.unreadable
+    assert bad.position == 1
+    assert bad.request_id == "r"
+    assert [o.amazon_order_id for o in page.orders] == [o.amazon_order_id for o in whole.orders[1:]]
 
 
 def test_entity_expansion_is_refused():

@@ -106,18 +106,39 @@ def test_get_order_items_sandbox_is_gift_string():
         (b"<html>", "not JSON"),
         (b"[]", "not a JSON object"),
         (b'{"errors": []}', "no payload"),
-        (b'{"payload": {"Orders": [{"AmazonOrderId": "1"}]}}', "PurchaseDate missing"),
-        (
-            b'{"payload": {"Orders": [{"AmazonOrderId": "1", "PurchaseDate": "yesterday",'
-            b' "LastUpdateDate": "2020-01-01T00:00:00Z", "OrderStatus": "Shipped"}]}}',
-            "not a date",
-        ),
     ],
 )
 def test_untrusted_payloads_raise_with_the_request_id(payload, detail):
     with pytest.raises(AmazonResponseError, match=detail) as caught:
         parsing.parse_orders(payload, request_id="req-9")
     assert caught.value.request_id == "req-9"
+
+
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        (
+            b'{"payload": {"Orders": [{"AmazonOrderId": "111-1111111-1111111"}]}}',
+            "PurchaseDate missing",
+        ),
+        (
+            b'{"payload": {"Orders": [{"AmazonOrderId": "111-1111111-1111111", "PurchaseDate":'
+            b' "yesterday", "LastUpdateDate": "2020-01-01T00:00:00Z", "OrderStatus": "Shipped"}]}}',
+            "not a date",
+        ),
+        (
+            b'{"payload": {"Orders": [{"AmazonOrderId": "1", "PurchaseDate": "2020-01-01",'
+            b' "LastUpdateDate": "2020-01-01T00:00:00Z", "OrderStatus": "Shipped"}]}}',
+            "not an Amazon order id",
+        ),
+    ],
+)
+def test_an_unreadable_order_is_set_aside_with_the_request_id(payload, detail):
+    page = parsing.parse_orders(payload, request_id="req-9")
+    [bad] = page.unreadable
+    assert page.orders == ()
+    assert detail in bad.reason
+    assert bad.request_id == "req-9"
 
 
 def test_bad_amount_is_refused():

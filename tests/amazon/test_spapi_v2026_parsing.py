@@ -404,12 +404,17 @@ def test_missing_order_id_is_refused():
     assert "orderId is missing" in _error(encode(data))
 
 
-def test_unknown_status_is_refused_not_guessed():
+def test_unknown_status_is_kept_as_amazon_sent_it_not_guessed():
     data = raw("get_order_example.json")
     data["order"]["fulfillment"]["fulfillmentStatus"] = "INVOICE_UNCONFIRMED"
-    message = _error(encode(data))
-    assert "order 202-1234567-8901234" in message
-    assert "unknown fulfillment status 'INVOICE_UNCONFIRMED'" in message
+    order = parsing_v2026.parse_get_order(encode(data))
+    assert order.order_status == "INVOICE_UNCONFIRMED"
+
+
+def test_a_status_that_is_not_a_word_is_refused():
+    data = raw("get_order_example.json")
+    data["order"]["fulfillment"]["fulfillmentStatus"] = "<script>"
+    assert "fulfillmentStatus" in _error(encode(data))
 
 
 def test_missing_fulfillment_dataset_is_refused():
@@ -487,14 +492,30 @@ def test_broken_shapes_are_refused(path, value, expected):
     assert expected in _error(encode(data))
 
 
-def test_one_bad_order_fails_the_whole_page():
+def test_one_bad_order_is_set_aside_and_the_rest_of_the_page_read():
     data = raw("search_orders_example.json")
     second = copy.deepcopy(data["orders"][0])
     second["orderId"] = "123-0000000-0000000"
-    second["fulfillment"]["fulfillmentStatus"] = "LOST"
+    second["createdTime"] = "1e300"
     data["orders"].append(second)
-    with pytest.raises(AmazonResponseError, match="order 123-0000000-0000000"):
-        parsing_v2026.parse_search_orders(encode(data))
+    page = parsing_v2026.parse_search_orders(encode(data))
+    [bad] = page.unreadable
+    assert bad.amazon_order_id == "123-0000000-0000000"
+    assert bad.position == len(data["orders"])
+    assert "createdTime" in bad.reason
+    assert [o.amazon_order_id for o in page.orders] == [o["orderId"] for o in data["orders"][:-1]]
+
+
+def test_an_order_listed_twice_is_kept_once_newest_copy():
+    data = raw("search_orders_example.json")
+    again = copy.deepcopy(data["orders"][0])
+    again["lastUpdatedTime"] = "2099-01-01T00:00:00Z"
+    data["orders"].append(again)
+    page = parsing_v2026.parse_search_orders(encode(data))
+    ids = [o.amazon_order_id for o in page.orders]
+    assert ids.count(again["orderId"]) == 1
+    kept = next(o for o in page.orders if o.amazon_order_id == again["orderId"])
+    assert kept.last_update_date.year == 2099
 
 
 @pytest.mark.parametrize("body", [b"", b"<html>", b"[]", b'{"orders": {}}', b"{}"])

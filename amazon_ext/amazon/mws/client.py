@@ -17,7 +17,7 @@ from amazon_ext.amazon.base import (
     follow_next_tokens,
     walk_item_pages,
 )
-from amazon_ext.amazon.errors import AmazonCredentialError
+from amazon_ext.amazon.errors import AmazonCredentialError, AmazonResponseError
 from amazon_ext.amazon.mws import parsing
 from amazon_ext.amazon.mws.operations import GET_ORDER_MAX_IDS, MAX_RESULTS_PER_PAGE
 from amazon_ext.amazon.mws.transport import MwsTransport
@@ -140,6 +140,16 @@ class MwsClient:
             params = {f"AmazonOrderId.Id.{n}": oid for n, oid in enumerate(batch, 1)}
             body, request_id = self._call("GetOrder", params)
             page = parsing.parse_orders(body, action="GetOrder", request_id=request_id)
+            if page.unreadable:
+                # Asked for by id (a replay): an order we cannot read is an error to show,
+                # not an order Amazon does not know.
+                bad = page.unreadable[0]
+                raise AmazonResponseError(
+                    f"Amazon's answer for order {bad.amazon_order_id or f'#{bad.position}'} "
+                    f"cannot be read: {bad.reason}.",
+                    code="MalformedResponse",
+                    request_id=request_id,
+                )
             found.update((order.amazon_order_id, order) for order in page.orders)
         return [found[oid] for oid in wanted if oid in found]
 

@@ -17,6 +17,8 @@ from datetime import datetime
 from xml.etree.ElementTree import Element
 
 from amazon_ext.amazon import values
+from amazon_ext.amazon.base import read_each_order
+from amazon_ext.amazon.mws.operations import MAX_RESULTS_PER_PAGE
 from amazon_ext.amazon.mws.status import (
     ParticipationsPage,
     ServiceStatus,
@@ -103,14 +105,20 @@ def _date(doc: Doc, parent: Element, name: str, where: str) -> datetime:
 
 
 def _order(doc: Doc, el: Element) -> Order:
-    order_id = doc.required(el, "AmazonOrderId", "an Order")
-    where = f"order {values.clip(order_id, 60)}"
+    order_id = doc.convert(
+        doc.required(el, "AmazonOrderId", "an Order"), values.check_order_id, "AmazonOrderId"
+    )
+    where = f"order {order_id}"
     return Order(
         amazon_order_id=order_id,
         purchase_date=_date(doc, el, "PurchaseDate", where),
         last_update_date=_date(doc, el, "LastUpdateDate", where),
-        order_status=doc.required(el, "OrderStatus", where),
-        marketplace_id=doc.text(el, "MarketplaceId"),
+        order_status=doc.convert(
+            doc.required(el, "OrderStatus", where), values.check_order_status, "OrderStatus"
+        ),
+        marketplace_id=doc.convert(
+            doc.text(el, "MarketplaceId"), values.check_marketplace_id, "MarketplaceId"
+        ),
         fulfillment_channel=doc.text(el, "FulfillmentChannel"),
         sales_channel=doc.text(el, "SalesChannel"),
         order_type=doc.text(el, "OrderType"),
@@ -134,21 +142,31 @@ def _order(doc: Doc, el: Element) -> Order:
 def parse_orders(body: bytes, *, action: str, request_id: str | None = None) -> OrderPage:
     """ListOrders, ListOrdersByNextToken or GetOrder → one :class:`OrderPage`.
 
-    ``window_end`` is the echoed CreatedBefore / LastUpdatedBefore (None for GetOrder).
+    ``window_end`` is the echoed CreatedBefore / LastUpdatedBefore (None for GetOrder). An
+    order that cannot be read is in ``unreadable`` (the rest of the page is read); a page of
+    more than MaxResultsPerPage orders is not a page of this API and is refused whole.
     """
     doc = open_document(
         body, root=f"{action}Response", namespaces=_ORDERS_NAMESPACES, request_id=request_id
     )
     result = doc.result(f"{action}Result")
     orders_el = doc.child(result, "Orders")
-    orders = (
-        ()
-        if orders_el is None
-        else tuple(_order(doc, el) for el in doc.children(orders_el, "Order"))
+    elements = [] if orders_el is None else doc.children(orders_el, "Order")
+    if len(elements) > MAX_RESULTS_PER_PAGE:
+        raise doc.fail(
+            f"{len(elements)} orders on one page, more than Amazon's maximum of "
+            f"{MAX_RESULTS_PER_PAGE}"
+        )
+    orders, unreadable = read_each_order(
+        elements,
+        lambda el: _order(doc, el),
+        id_of=lambda el: doc.text(el, "AmazonOrderId"),
+        request_id=doc.request_id,
     )
     before = doc.text(result, "CreatedBefore") or doc.text(result, "LastUpdatedBefore")
     return OrderPage(
         orders=orders,
+        unreadable=unreadable,
         next_token=doc.text(result, "NextToken"),
         window_end=doc.convert(before, values.parse_datetime, "CreatedBefore/LastUpdatedBefore"),
         request_id=doc.request_id,

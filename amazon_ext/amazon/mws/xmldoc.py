@@ -56,12 +56,14 @@ class Doc:
         self.what = what
 
     def fail(self, detail: str) -> AmazonResponseError:
-        return AmazonResponseError(
+        error = AmazonResponseError(
             f"Amazon sent a {self.what} response we cannot read: {detail}. "
             "Nothing from it was saved.",
             code="MalformedResponse",
             request_id=self.request_id,
         )
+        error.detail = detail  # what an order quarantined for it records
+        return error
 
     def child(self, parent: Element, name: str) -> Element | None:
         return parent.find(self.ns + name)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from amazon_ext.amazon import values
+from amazon_ext.amazon.base import read_each_order
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem, OrderPage
 
@@ -52,18 +53,20 @@ class _Reader:
         self.what = what
 
     def fail(self, detail: str) -> AmazonResponseError:
-        return AmazonResponseError(
+        error = AmazonResponseError(
             f"Amazon's {self.what} answer could not be read ({detail}); nothing from it was saved.",
             code="MalformedResponse",
             request_id=self.request_id,
         )
+        error.detail = detail  # what an order quarantined for it records
+        return error
 
     def obj(self, parent: dict, key: str) -> dict | None:
         value = parent.get(key)
         if value is None:
             return None
-        if not isinstance(value, dict):
-            raise self.fail(f"{key} is not an object")
+        if not isinstance(value, dict) or TOO_DEEP in value:
+            raise self.fail(f"{key} is {_not_what(value, 'an object')}")
         return value
 
     def text(self, parent: dict, key: str) -> str | None:
@@ -71,8 +74,12 @@ class _Reader:
         if value is None or value == "":
             return None
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(f"{key} is not a string")
+            raise self.fail(f"{key} is {_not_what(value, 'a string')}")
         return str(value)
+
+    def check(self, value: str | None, check: Callable[..., T], key: str) -> T | None:
+        """``check(value, name=key)`` (an amazon_ext.amazon.values checker) or None."""
+        return None if value is None else self._read(check, value, key)
 
     def required(self, parent: dict, key: str, where: str) -> str:
         value = self.text(parent, key)
@@ -125,6 +132,65 @@ class _Reader:
             raise self.fail(str(exc)) from None
 
 
+# A value nested deeper than this is replaced by {TOO_DEEP: true} before decoding: Python's
+# decoder would raise RecursionError for the whole page, and only the order holding it is
+# unreadable. No Amazon answer nests more than about ten levels.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = "\u0000nested too deeply"
+
+
+def _not_what(value: object, expected: str) -> str:
+    """Why a value is refused; only called on the error path."""
+    if _holds_too_deep(value):
+        return f"nested more than {MAX_JSON_DEPTH} levels deep"
+    return f"not {expected}"
+
+
+def _holds_too_deep(value: object, depth: int = 0) -> bool:
+    if depth > MAX_JSON_DEPTH + 1:
+        return False
+    if isinstance(value, dict):
+        return TOO_DEEP in value or any(_holds_too_deep(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_too_deep(v, depth + 1) for v in value)
+    return False
+
+
+def flatten_deep(body: str, limit: int = MAX_JSON_DEPTH) -> str:
+    """``body`` with every array or object that opens deeper than ``limit`` replaced by a
+    marker object; strings are copied untouched (brackets inside them do not count)."""
+    marker = json.dumps({TOO_DEEP: True})
+    out: list[str] = []
+    depth = 0
+    skip_from = 0  # depth at which the part being skipped opened; 0: not skipping
+    in_string = escaped = False
+    start = 0  # first character not yet copied
+    for index, char in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit and not skip_from:
+                out.append(body[start:index])
+                skip_from = depth
+        elif char in "]}":
+            if skip_from and depth == skip_from:
+                out.append(marker)
+                start = index + 1
+                skip_from = 0
+            depth -= 1
+    out.append(body[start:] if not skip_from else "")
+    return "".join(out)
+
+
 # Amazon's own static sandbox answers carry 1970-01-19 dates (epoch milliseconds printed as
 # seconds); real orders are far later, but a date that early is not garbage, only early.
 EARLIEST_YEAR = 1970
@@ -138,9 +204,16 @@ def parse_datetime(value: str, *, name: str = "date") -> datetime:
 
 
 def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, Any]:
+    """The JSON object of an answer. Values nested past :data:`MAX_JSON_DEPTH` become a
+    marker the readers refuse, so they make one order unreadable, not the page."""
     reader = _Reader(request_id, what)
     try:
         data = json.loads(body)
+    except RecursionError:
+        try:
+            data = json.loads(flatten_deep(body.decode()))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise reader.fail("not JSON") from None
     except (ValueError, UnicodeDecodeError):
         raise reader.fail("not JSON") from None
     if not isinstance(data, dict):
@@ -165,17 +238,23 @@ def _address(r: _Reader, order: dict) -> Address | None:
 
 
 def _order(r: _Reader, el: Any) -> Order:
-    if not isinstance(el, dict):
-        raise r.fail("an order is not an object")
-    order_id = r.required(el, "AmazonOrderId", "an order")
-    where = f"order {values.clip(order_id, 60)}"
+    if not isinstance(el, dict) or TOO_DEEP in el:
+        raise r.fail(f"an order is {_not_what(el, 'an object')}")
+    order_id = r.check(
+        r.required(el, "AmazonOrderId", "an order"), values.check_order_id, "AmazonOrderId"
+    )
+    where = f"order {order_id}"
     buyer = r.obj(el, "BuyerInfo") or {}
     return Order(
         amazon_order_id=order_id,
         purchase_date=r.when(el, "PurchaseDate", where, required=True),
         last_update_date=r.when(el, "LastUpdateDate", where, required=True),
-        order_status=r.required(el, "OrderStatus", where),
-        marketplace_id=r.text(el, "MarketplaceId"),
+        order_status=r.check(
+            r.required(el, "OrderStatus", where), values.check_order_status, "OrderStatus"
+        ),
+        marketplace_id=r.check(
+            r.text(el, "MarketplaceId"), values.check_marketplace_id, "MarketplaceId"
+        ),
         fulfillment_channel=r.text(el, "FulfillmentChannel"),
         sales_channel=r.text(el, "SalesChannel"),
         order_type=r.text(el, "OrderType"),
@@ -194,16 +273,24 @@ def _order(r: _Reader, el: Any) -> Order:
 
 def parse_orders(body: bytes, *, request_id: str | None = None) -> OrderPage:
     """getOrders → one :class:`OrderPage`; ``window_end`` is the echoed CreatedBefore /
-    LastUpdatedBefore."""
+    LastUpdatedBefore. An order that cannot be read is in ``unreadable``; the others are
+    read."""
     r, payload = _payload(body, request_id, "getOrders")
-    orders = payload.get("Orders")
-    if orders is None:
-        orders = []
-    if not isinstance(orders, list):
+    elements = payload.get("Orders")
+    if elements is None:
+        elements = []
+    if not isinstance(elements, list):
         raise r.fail("Orders is not a list")
+    orders, unreadable = read_each_order(
+        elements,
+        lambda el: _order(r, el),
+        id_of=lambda el: el.get("AmazonOrderId") if isinstance(el, dict) else None,
+        request_id=request_id,
+    )
     before = "CreatedBefore" if payload.get("CreatedBefore") else "LastUpdatedBefore"
     return OrderPage(
-        orders=tuple(_order(r, el) for el in orders),
+        orders=orders,
+        unreadable=unreadable,
         next_token=r.text(payload, "NextToken"),
         window_end=r.when(payload, before, "the page", required=False),
         request_id=request_id,

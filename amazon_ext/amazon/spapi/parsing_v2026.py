@@ -36,8 +36,10 @@ terms) equals it exactly. We check both equalities and refuse the order when the
 Validation: amounts must match RFC 7159 number syntax (the model's ``Decimal``: "A decimal
 number with no loss of precision. Follows RFC 7159"), be finite and below 10^12 with at most
 10 decimals; dates must be ISO 8601 date-times; every amount in an order must be in one
-currency; unknown fulfillment statuses are refused. Any failure raises
-:class:`AmazonResponseError` naming the order, and nothing of the answer is returned.
+currency; a fulfillment status the model does not list is kept as Amazon sent it (never
+guessed). An order that fails these checks is set aside in ``OrderPage.unreadable`` (the
+pipeline quarantines it) and the rest of the page is read; getOrder raises
+:class:`AmazonResponseError` naming the order.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from amazon_ext.amazon import values
+from amazon_ext.amazon.base import read_each_order
 from amazon_ext.amazon.errors import AmazonResponseError
+from amazon_ext.amazon.spapi.operations import MAX_RESULTS_PER_PAGE
+from amazon_ext.amazon.spapi.parsing import MAX_JSON_DEPTH, TOO_DEEP, flatten_deep
 from amazon_ext.amazon.types import Address, Money, Order, OrderItem, OrderPage
 
 # FulfillmentStatus enum (definitions/FulfillmentStatus) → the v0 / MWS OrderStatus values.
@@ -123,12 +129,14 @@ class _Reader:
         self.currencies: set[str] = set()
 
     def fail(self, detail: str) -> AmazonResponseError:
-        return AmazonResponseError(
+        error = AmazonResponseError(
             f"Amazon's {self.what} answer could not be read ({self.where}: {detail}); "
             "nothing from it was saved.",
             code="MalformedResponse",
             request_id=self.request_id,
         )
+        error.detail = detail  # what an order quarantined for it records
+        return error
 
     def obj(self, parent: dict, key: str, *, required: bool = False) -> dict | None:
         value = parent.get(key)
@@ -138,6 +146,8 @@ class _Reader:
             return None
         if not isinstance(value, dict):
             raise self.fail(f"{key} is not an object")
+        if TOO_DEEP in value:
+            raise self.fail(f"{key} is nested more than {MAX_JSON_DEPTH} levels deep")
         return value
 
     def items(self, parent: dict, key: str, *, required: bool = False) -> list:
@@ -154,6 +164,8 @@ class _Reader:
         values = self.items(parent, key, required=required)
         if not all(isinstance(v, dict) for v in values):
             raise self.fail(f"an entry of {key} is not an object")
+        if any(TOO_DEEP in v for v in values):
+            raise self.fail(f"an entry of {key} is nested more than {MAX_JSON_DEPTH} levels deep")
         return values
 
     def text(self, parent: dict, key: str) -> str | None:
@@ -258,7 +270,13 @@ def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, An
         raise ValueError(constant)
 
     try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=refuse)
+        try:
+            data = json.loads(body, parse_float=Decimal, parse_constant=refuse)
+        except RecursionError:
+            # Only the order holding the too-deep value becomes unreadable (see flatten_deep).
+            data = json.loads(
+                flatten_deep(body.decode()), parse_float=Decimal, parse_constant=refuse
+            )
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise reader.fail("not JSON") from None
     if not isinstance(data, dict):
@@ -443,12 +461,25 @@ def _delivery_tip(
     )
 
 
+def _marketplace(r: _Reader, channel: dict) -> str | None:
+    try:
+        return values.check_marketplace_id(r.text(channel, "marketplaceId"), name="marketplaceId")
+    except values.UnreadableValueError as exc:
+        raise r.fail(str(exc)) from None
+
+
 def _order(r: _Reader, el: Any, label: str = "the order") -> Order:
     r.where = label
     r.currencies = set()
     if not isinstance(el, dict):
         raise r.fail("an order is not an object")
+    if TOO_DEEP in el:
+        raise r.fail(f"the order is nested more than {MAX_JSON_DEPTH} levels deep")
     order_id = r.required(el, "orderId")
+    try:
+        values.check_order_id(order_id, name="orderId")
+    except values.UnreadableValueError as exc:
+        raise r.fail(str(exc)) from None
     r.where = f"order {order_id}"
     created = r.when(el, "createdTime", required=True)
     updated = r.when(el, "lastUpdatedTime", required=True)
@@ -457,11 +488,12 @@ def _order(r: _Reader, el: Any, label: str = "the order") -> Order:
     if fulfillment is None:
         raise r.fail("no fulfillment (the FULFILLMENT dataset must be in includedData)")
     raw_status = r.required(fulfillment, "fulfillmentStatus")
-    if raw_status not in ORDER_STATUS:
-        raise r.fail(
-            f"unknown fulfillment status {raw_status[:40]!r} (not a FulfillmentStatus "
-            "of Orders API 2026-01-01; the order's status is not guessed)"
-        )
+    try:
+        # A status the model does not list is kept as Amazon sent it: the CRM shows it in
+        # Amazon Order Status, history flags it, and nothing guesses what it means.
+        values.check_order_status(raw_status, name="fulfillmentStatus")
+    except values.UnreadableValueError as exc:
+        raise r.fail(str(exc)) from None
     fulfilled_by = r.text(fulfillment, "fulfilledBy")
     if fulfilled_by is not None and fulfilled_by not in FULFILLMENT_CHANNEL:
         raise r.fail(f"unknown fulfilledBy {fulfilled_by[:40]!r}")
@@ -510,8 +542,8 @@ def _order(r: _Reader, el: Any, label: str = "the order") -> Order:
         amazon_order_id=order_id,
         purchase_date=created,
         last_update_date=updated,
-        order_status=ORDER_STATUS[raw_status],
-        marketplace_id=r.text(channel, "marketplaceId"),
+        order_status=ORDER_STATUS.get(raw_status, raw_status),
+        marketplace_id=_marketplace(r, channel),
         fulfillment_channel=FULFILLMENT_CHANNEL.get(fulfilled_by or ""),
         sales_channel=sales_channel,
         order_type="Preorder" if "PREORDER" in programs else "StandardOrder",
@@ -553,13 +585,22 @@ def parse_search_orders(
     window_end = r.when(
         data, "createdBefore" if by_created else "lastUpdatedBefore", required=False
     )
-    orders = tuple(_order(r, el, f"order #{n} of the page") for n, el in enumerate(raw_orders, 1))
-    ids = [o.amazon_order_id for o in orders]
-    if len(set(ids)) != len(ids):
-        r.where = "the page"
-        raise r.fail("an order appears twice")
+    if len(raw_orders) > MAX_RESULTS_PER_PAGE:
+        raise r.fail(f"{len(raw_orders)} orders on one page, more than {MAX_RESULTS_PER_PAGE}")
+    # One unreadable order is set aside (quarantined), not the page; an order listed twice
+    # is kept once, its newest copy.
+    orders, unreadable = read_each_order(
+        list(enumerate(raw_orders, 1)),
+        lambda entry: _order(r, entry[1], f"order #{entry[0]} of the page"),
+        id_of=lambda entry: entry[1].get("orderId") if isinstance(entry[1], dict) else None,
+        request_id=request_id,
+    )
     return OrderPage(
-        orders=orders, next_token=next_token, window_end=window_end, request_id=request_id
+        orders=orders,
+        next_token=next_token,
+        window_end=window_end,
+        request_id=request_id,
+        unreadable=unreadable,
     )
 
 
