@@ -350,10 +350,10 @@ def record_grand_total(data: dict) -> Decimal:
 
 def status_fields(order: Order, names: dict) -> dict:
     fields = names["Sales_Orders"]
-    return {
-        fields["Amazon Order Status"]: order.order_status,
-        "Status": ZOHO_STATUS.get(order.order_status, "Created"),
-    }
+    data = {fields["Amazon Order Status"]: order.order_status}
+    if order.order_status in ZOHO_STATUS:  # an unknown status is shown, never guessed
+        data["Status"] = ZOHO_STATUS[order.order_status]
+    return data
 
 
 def sales_order_record(

@@ -13,6 +13,7 @@ from crm_sync.services.execute import TransientSyncError, execute_run
 from crm_sync.services.fairness import BACKLOG_QUEUE, LANE_WAIT_SECONDS, run_admitted
 from crm_sync.services.lease import LeaseLostError, new_executor_token
 from crm_sync.services.notifications import run_email_send
+from crm_sync.services.retry import manual_slot_give_back
 from crm_sync.services.runs import (
     sync_run_claim,
     sync_run_finish,
@@ -21,6 +22,7 @@ from crm_sync.services.runs import (
     sync_run_start,
     sync_runs_recover,
 )
+from crm_sync.services.setup import setup_problems
 from history.models import SyncRun
 from tenants.models import Tenant
 
@@ -43,6 +45,11 @@ def scheduled_run(self, tenant_id: int, schedule: str) -> None:
     """Beat's daily trigger for one tenant and schedule."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
+        return
+    if setup_problems(tenant=tenant):
+        # Paused until set-up is complete (the Schedules page says what is missing): no
+        # failing run, no failure email.
+        logger.info("tenant %s: %s paused, set-up incomplete", tenant_id, schedule)
         return
     run = sync_run_start(
         tenant=tenant,
@@ -108,6 +115,7 @@ def execute_sync_run(self, run_id: int) -> None:
             executor=executor,
             failed_with=f"An internal error stopped the run (reference: run {run_id}).",
         )
+    manual_slot_give_back(run_id=run.pk)
     send_run_email.delay(run.pk)
     mirror_run_to_zoho.delay(run.pk)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm_sync import views, views_backfill
+from crm_sync import views, views_backfill, views_live
 
 app_name = "crm_sync"
 
@@ -38,6 +38,9 @@ urlpatterns = [
         views.schedule_run_now,
         name="schedule_run_now",
     ),
+    path("orgs/<id:tenant_id>/runs/<id:run_id>/retry/", views.run_retry, name="run_retry"),
+    path("orgs/<id:tenant_id>/runs/<id:run_id>/replay/", views.run_replay, name="run_replay"),
+    path("orgs/<id:tenant_id>/orders/replay/", views.order_replay, name="order_replay"),
     path(
         "orgs/<id:tenant_id>/live-updates/",
         views_live.live_updates_switch,

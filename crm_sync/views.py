@@ -29,6 +29,12 @@ def _rows(tenant):
     return rows, any(row.running is not None for row in rows)
 
 
+def _setup_problems(tenant):
+    from crm_sync.services.setup import setup_problems
+
+    return setup_problems(tenant=tenant)
+
+
 @login_required
 @require_GET
 def schedules(request: HttpRequest, tenant_id: int) -> HttpResponse:
@@ -36,7 +42,14 @@ def schedules(request: HttpRequest, tenant_id: int) -> HttpResponse:
     if (response := not_installed_redirect(request, tenant)) is not None:
         return response
     rows, running = _rows(tenant)
-    ctx = page_context(request, tenant, rows=rows, running=running, poll_seconds=POLL_SECONDS)
+    ctx = page_context(
+        request,
+        tenant,
+        rows=rows,
+        running=running,
+        poll_seconds=POLL_SECONDS,
+        setup_problems=_setup_problems(tenant),
+    )
     return render(request, "crm_sync/schedules.html", ctx)
 
 
@@ -48,7 +61,9 @@ def schedules_progress(request: HttpRequest, tenant_id: int) -> HttpResponse:
     if not tenant.is_installed:
         raise Http404("The extension is not installed.")
     rows, running = _rows(tenant)
-    ctx = page_context(request, tenant, rows=rows, running=running)
+    ctx = page_context(
+        request, tenant, rows=rows, running=running, setup_problems=_setup_problems(tenant)
+    )
     response = render(request, "crm_sync/_schedule_rows.html", ctx)
     response["Cache-Control"] = "no-store"
     return response
@@ -86,3 +101,62 @@ def schedule_run_now(request: HttpRequest, tenant_id: int, kind: str) -> HttpRes
         else:
             messages.success(request, f"{label} started (run #{run.pk}); progress shows below.")
     return redirect("crm_sync:schedules", tenant_id=tenant.id)
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, tenant_id: int, run_id: int) -> HttpResponse:
+    """A failed run's Retry button: its schedule again, tracked, no Run Now allowance used."""
+    from crm_sync.services.retry import RetryRefusedError
+    from crm_sync.services.retry import run_retry as retry_start
+    from history.selectors import sync_run_for_tenant
+
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    run = sync_run_for_tenant(tenant=tenant, run_id=run_id)
+    try:
+        retry = retry_start(tenant=tenant, user=request.user, run=run)
+    except RetryRefusedError as exc:
+        messages.error(request, f"Retry refused: {exc.message}")
+        return redirect("history:run_detail", tenant_id=tenant.id, run_id=run.pk)
+    return _started(request, tenant, retry, f"Retry of run #{run.pk}")
+
+
+@login_required
+@require_POST
+def run_replay(request: HttpRequest, tenant_id: int, run_id: int) -> HttpResponse:
+    """A run's Replay button: its failed and quarantined orders, re-read from Amazon."""
+    from crm_sync.services.replay import ReplayRefusedError, replay_run_failures
+    from history.selectors import sync_run_for_tenant
+
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    run = sync_run_for_tenant(tenant=tenant, run_id=run_id)
+    try:
+        replay = replay_run_failures(tenant=tenant, user=request.user, run=run)
+    except ReplayRefusedError as exc:
+        messages.error(request, f"Replay refused: {exc.message}")
+        return redirect("history:run_detail", tenant_id=tenant.id, run_id=run.pk)
+    return _started(request, tenant, replay, f"Replay of run #{run.pk}'s failed orders")
+
+
+@login_required
+@require_POST
+def order_replay(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    """Order History's Replay button for one order."""
+    from crm_sync.services.replay import ReplayRefusedError, replay_order
+
+    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
+    order_id = (request.POST.get("amazon_order_id") or "").strip()[:32]
+    try:
+        replay = replay_order(tenant=tenant, user=request.user, amazon_order_id=order_id)
+    except ReplayRefusedError as exc:
+        messages.error(request, f"Replay refused: {exc.message}")
+        return redirect("history:order_history", tenant_id=tenant.id)
+    return _started(request, tenant, replay, f"Replay of order {order_id}")
+
+
+def _started(request: HttpRequest, tenant, run, what: str) -> HttpResponse:
+    if run.outcome == run.Outcome.SKIPPED:
+        messages.warning(request, f"{what} was not started. {run.error}")
+    else:
+        messages.success(request, f"{what} started (run #{run.pk}); its result shows here.")
+    return redirect("history:run_detail", tenant_id=tenant.id, run_id=run.pk)

@@ -20,10 +20,13 @@ class SyncRun(models.Model):
     """One run of a schedule: an "Amazon Sync History" record."""
 
     class Trigger(models.TextChoices):
-        """What started the run: the daily schedule or an administrator's Run Now."""
+        """What started the run: the daily schedule, an administrator's Run Now, a Replay of
+        chosen orders, or the Retry of a failed run (neither uses Run Now's allowance)."""
 
         SCHEDULED = "scheduled", "Scheduled"
         MANUAL = "manual", "Run Now"
+        REPLAY = "replay", "Replay"
+        RETRY = "retry", "Retry"
         LIVE = "live", "Live update"  # ORDER_CHANGE notifications (crm_sync live updates)
         BACKFILL = "backfill", "Backfill"  # order reports over a chosen range (crm_sync)
 
@@ -123,6 +126,19 @@ class SyncRun(models.Model):
         blank=True,
         help_text='What waits for Amazon\'s quota, e.g. "next page" or "next order"',
     )
+    replay_order_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A Replay run\'s Amazon Order IDs, re-read from Amazon, e.g. ["113-1234567-1234567"]',
+    )
+    next_step = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=(
+            'What the user should do about the error, e.g. "settings:lwa_refresh_token" '
+            '(fix that field in Settings) or "zoho:reconnect"'
+        ),
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -149,6 +165,9 @@ class OrderEvent(models.Model):
         UPDATED = "updated", "Details updated"
         STATUS_CHANGED = "status_changed", "Status changed"
         FAILED = "failed", "Failed"
+        QUARANTINED = "quarantined", "Quarantined"
+        FLAGGED = "flagged", "Flagged"
+        REPLAYED = "replayed", "Replayed"
         LIVE_UPDATE = "live_update", "Live update"  # written from an ORDER_CHANGE notification
         REDACTED = "redacted", "Buyer data removed"  # Amazon data protection (crm_sync)
 
@@ -205,3 +224,54 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amazon_order_id} {self.action} {self.old_status}→{self.new_status}"
+
+
+class QuarantinedOrder(models.Model):
+    """An order Amazon sent that could not be read or mapped. It does not block the tenant:
+    the rest of its page goes on and the cursor moves; the next runs re-read it by id a few
+    times (``attempts``), then it waits for a Replay from Order History."""
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="quarantined_orders",
+        help_text="The organisation the order belongs to",
+    )
+    amazon_order_id = models.CharField(
+        max_length=32, help_text="Amazon's order id, e.g. 113-1234567-1234567"
+    )
+    reason = models.TextField(
+        help_text="Why it was set aside, e.g. \"PurchaseDate 'inf' is outside 1995–2100\""
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="How many times it was read and set aside (automatic retries stop at 3)",
+    )
+    last_run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run that last set it aside",
+    )
+    first_seen_at = models.DateTimeField(
+        auto_now_add=True, help_text="When it was first set aside (UTC)"
+    )
+    last_seen_at = models.DateTimeField(auto_now=True, help_text="When it was last set aside (UTC)")
+    resolved_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a later run or a Replay brought it into Zoho CRM; empty while it waits",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "amazon_order_id"], name="one_quarantine_per_order"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "resolved_at"], name="quarantine_open")]
+
+    def __str__(self) -> str:
+        return f"{self.amazon_order_id} quarantined ({self.attempts}×)"

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET
 from history.charts import bar_chart, outcome_rows
 from history.forms import OrderSearchForm, RunFilterForm
 from history.models import SyncRun
+from history.next_steps import next_steps_for_run
+from history.quarantine import quarantined_count_for_run, replayable_ids_for_run
 from history.selectors import (
     order_events_for_run,
     order_events_for_tenant,
@@ -67,11 +69,16 @@ def run_detail(request: HttpRequest, tenant_id: int, run_id: int) -> HttpRespons
     tenant = tenant_for_user(tenant_id=tenant_id, user=request.user)
     run = sync_run_for_tenant(tenant=tenant, run_id=run_id)
     events = order_events_for_run(tenant=tenant, run=run, cursor=request.GET.get("after"))
+    replayable = replayable_ids_for_run(run=run)
+    quarantined = quarantined_count_for_run(run=run)
     ctx = page_context(
         request,
         tenant,
         run=run,
         events=events,
+        replayable=replayable,
+        next_steps=next_steps_for_run(run=run, quarantined=quarantined),
+        can_retry=run.outcome == SyncRun.Outcome.FAILED,
         query=_query_without_cursor(request),
         first_page=not request.GET.get("after"),
     )
@@ -96,6 +103,7 @@ def order_history(request: HttpRequest, tenant_id: int) -> HttpResponse:
         q=q,
         filtered=bool(filters),
         events=events,
+        replay_buttons=True,
         query=_query_without_cursor(request),
         first_page=not request.GET.get("after"),
     )

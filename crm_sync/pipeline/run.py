@@ -7,9 +7,10 @@ import time
 from django.conf import settings
 
 from crm_sync.models import AmazonOrderState, StagedRecord
-from crm_sync.pipeline.items import not_staged_yet, with_items
+from crm_sync.pipeline.items import not_staged_yet
 from crm_sync.pipeline.job import SyncJob
 from crm_sync.pipeline.plan import classify
+from crm_sync.pipeline.quarantine import Quarantine
 from crm_sync.pipeline.stage import stage
 from crm_sync.pipeline.write import write_staged
 from crm_sync.sources import OrderSource, SourceBatch
@@ -19,7 +20,8 @@ from history.models import SyncRun
 def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     """Stage every batch the source yields; write what is staged at the end, and also
     every SYNC_FLUSH_SECONDS so a long, quota-paced backfill keeps its progress (and the
-    source its cursor) if the run is stopped."""
+    source its cursor) if the run is stopped. An order that cannot be read or mapped is
+    quarantined (``quarantine``) and does not hold the cursor; the rest go on."""
     # Leftovers of an earlier run are rebuilt from Amazon; this run's own (a redelivered
     # task) are kept. A redelivered run lists everything again: count what it fetched.
     # (Not "verify" rows: written orders still to be checked in Zoho, pipeline.verify.)
@@ -29,6 +31,7 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
     position = None  # where the source may resume once everything staged is written
     held = 0  # job.failed_orders already handed to the source
+    quarantine = Quarantine(job)
 
     def flush() -> None:
         nonlocal held
@@ -41,19 +44,30 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
 
     last_flush = time.monotonic()
     for batch in source.batches():
+        quarantine.record(batch.unreadable, listed=True)
         if batch.orders:
-            _take(job, batch, creates_new_orders=source.creates_new_orders)
+            creates = batch.creates_new_orders
+            _take(
+                job,
+                batch,
+                creates_new_orders=source.creates_new_orders if creates is None else creates,
+                quarantine=quarantine,
+            )
         if batch.position is not None:
             position = batch.position
         job.heartbeat()
-        if time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
+        if batch.flush or time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
             flush()
             last_flush = time.monotonic()
     flush()
+    quarantine.resolve()
 
 
-def _take(job: SyncJob, batch: SourceBatch, *, creates_new_orders: bool) -> None:
-    """Plan one batch, complete the orders to write with their items, stage them."""
+def _take(
+    job: SyncJob, batch: SourceBatch, *, creates_new_orders: bool, quarantine: Quarantine
+) -> None:
+    """Plan one batch, complete the orders to write with their items (per order: one whose
+    items cannot be read is quarantined), leave out what cannot be mapped, stage the rest."""
     orders = list(batch.orders)
     states = {
         s.amazon_order_id: s
@@ -62,5 +76,12 @@ def _take(job: SyncJob, batch: SourceBatch, *, creates_new_orders: bool) -> None
         )
     }
     plan = classify(orders, states, creates_new_orders=creates_new_orders)
-    full = with_items(job, not_staged_yet(job, plan.new + plan.fill), included=batch.items_included)
+    quarantine.flag_unknown_statuses(plan)
+    full = quarantine.with_items(
+        not_staged_yet(job, plan.new + plan.fill), included=batch.items_included
+    )
+    full = quarantine.mappable(full)
     stage(job, plan=plan, states=states, full=full, fetched=len(orders))
+    # Orders we now hold (or are writing); one this schedule leaves alone is not "through".
+    new = {o.amazon_order_id for o in plan.new}
+    quarantine.went_on(o for o in orders if o.amazon_order_id in states or o.amazon_order_id in new)

@@ -13,9 +13,10 @@ from amazon_ext.models import AmazonCredentials
 from crm_sync.pipeline import SyncJob, run_pipeline
 from crm_sync.services.buyer_key_migration import buyer_keys_migrate
 from crm_sync.services.lease import RunLease
+from crm_sync.services.next_step import sync_run_set_next_step
 from crm_sync.services.progress import quota_wait_reporter
 from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
-from crm_sync.sources.listing import ListingSource
+from crm_sync.sources.for_run import source_for_run
 from crm_sync.zoho.client import client_for
 from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
 from crm_sync.zoho.fields import fields_setup
@@ -97,11 +98,12 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
     def renew(api_calls: dict | None) -> bool:
         return sync_run_heartbeat(run_id=run.pk, executor=executor, api_calls=api_calls)
 
-    def failed(message: str) -> SyncRun:
+    def failed(message: str, next_step: str = "") -> SyncRun:
         logger.warning("run %s failed: %s", run.pk, message)
-        return sync_run_finish(
+        finished = sync_run_finish(
             run_id=run.pk, executor=executor, failed_with=message, api_calls=calls()
         )
+        return sync_run_set_next_step(run=finished, next_step=next_step)
 
     try:
         with RunLease(renew, extra=calls) as lease:
@@ -125,11 +127,8 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
                 names=connection.field_api_names,
                 heartbeat=lease.check,
             )
-            source = ListingSource(
-                amazon=calls.amazon,
-                tenant_id=run.tenant_id,
-                schedule=run.schedule,
-                marketplace_ids=list(credentials.marketplace_ids),
+            source = source_for_run(
+                run=run, amazon=calls.amazon, marketplace_ids=list(credentials.marketplace_ids)
             )
             run_pipeline(job, source)
             lease.check()
@@ -142,9 +141,9 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
         )
     except AmazonCredentialError as exc:
         label = CREDENTIAL_FIELD_NAMES.get(exc.field, "Marketplace IDs")
-        return failed(f"Amazon credential problem ({label}): {exc}")
+        return failed(f"Amazon credential problem ({label}): {exc}", f"settings:{exc.field}")
     except ZohoReconnectRequiredError as exc:
-        return failed(f"Zoho CRM: {exc}")
+        return failed(f"Zoho CRM: {exc}", "zoho:reconnect")
     except SecretDecryptionError as exc:
         return failed(str(exc))
     except (AmazonError, ZohoError, *REDIS_TROUBLE) as exc:

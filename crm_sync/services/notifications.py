@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from amazon_ext.models import AmazonCredentials
 from history.models import SyncRun
+from history.next_steps import next_steps_for_run
+from history.quarantine import quarantined_count_for_run
 from tenants.encryption import MASK, SecretDecryptionError
 from tenants.models import Tenant
 
@@ -65,6 +67,11 @@ def run_email_send(*, run: SyncRun) -> int:
         "error": redact(run.error, secrets),
         "notes": [redact(n, secrets) for n in run.notes],
         "dashboard_url": f"{settings.SITE_URL}/orgs/{tenant.pk}/history/runs/{run.pk}/",
+        # What to do next, as links: the field to fix, Reconnect, Replay (history.next_steps).
+        "next_steps": [
+            (step.text, f"{settings.SITE_URL}{step.url}")
+            for step in next_steps_for_run(run=run, quarantined=quarantined_count_for_run(run=run))
+        ],
     }
     subject = SUBJECTS.get(run.outcome, "Amazon sync: {schedule}").format(
         schedule=context["schedule"]

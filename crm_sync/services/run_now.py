@@ -16,6 +16,7 @@ from crm_sync.services.schedules import (
     tenant_midnight_after,
     tenant_today,
 )
+from crm_sync.services.setup import setup_problems
 from crm_sync.services.skips import live_run, sync_run_skipped
 from history.models import SyncRun
 from tenants.models import Tenant
@@ -31,6 +32,11 @@ def run_now(*, tenant: Tenant, kind: str, user) -> SyncRun:
     from crm_sync.tasks import execute_sync_run
 
     kind = ScheduleKind(kind).value
+    problems = setup_problems(tenant=tenant)
+    if problems:  # the run could only fail; the Schedules page's banner links the fix
+        raise RunNowRefusedError(
+            " ".join(p.message for p in problems) + " Finish the set-up first."
+        )
     today = tenant_today(tenant=tenant)
     with transaction.atomic():
         for slot in range(1, MANUAL_RUNS_PER_DAY + 1):

@@ -2,9 +2,10 @@
 (``crm_sync.pipeline``) plans, stages, writes and checkpoints them without knowing which
 source fed it.
 
-Sources today: ``listing.ListingSource`` (the two scheduled jobs). Later: Orders v2026
-polling, ORDER_CHANGE notifications, order reports, a replay of failed orders. There is no
-registry: the caller builds the source and hands it to ``run_pipeline(job, source)``.
+Sources today: ``listing.ListingSource`` (the two scheduled jobs, which also re-read the
+tenant's quarantined orders) and ``replay.ReplaySource`` (chosen orders re-read by id).
+Later: ORDER_CHANGE notifications, order reports. ``for_run.source_for_run`` picks one for a
+run; the caller hands it to ``run_pipeline(job, source)``.
 
 The contract, in the order the pipeline uses it:
 
@@ -15,6 +16,9 @@ The contract, in the order the pipeline uses it:
    must not commit past it, so a later run brings it in again.
 3. ``commit(position)`` is called after everything up to ``position`` is checkpointed
    (at the end, and every SYNC_FLUSH_SECONDS); the source persists its cursor.
+
+Orders that could not be read travel in a batch's ``unreadable``: the pipeline quarantines
+them and they never hold the cursor (a poison order must not block a tenant).
 """
 
 from __future__ import annotations
@@ -24,18 +28,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from amazon_ext.amazon.types import Order
+from amazon_ext.amazon.types import Order, UnreadableOrder
 
 
 @dataclass(frozen=True)
 class SourceBatch:
     """Orders to plan together. ``items_included``: the orders carry their items (Orders
     v2026 does), so the pipeline fetches none; otherwise it fetches them for the orders it
-    will write. ``position``: the source's resume point once this batch is checkpointed."""
+    will write. ``position``: the source's resume point once this batch is checkpointed.
+    ``unreadable``: orders of the batch that could not be read (quarantined).
+    ``creates_new_orders``: overrides the source's for this batch (a re-read of quarantined
+    orders brings in new ones even during Update Order Status); None keeps the source's."""
 
     orders: tuple[Order, ...] = ()
     items_included: bool = False
     position: Any = None  # opaque to the pipeline; None: nothing to commit yet
+    unreadable: tuple[UnreadableOrder, ...] = ()
+    creates_new_orders: bool | None = None
     #: Write what is staged now, before the next batch (a backfill ends each report and
     #: each turn this way, so its progress is checkpointed and the tenant free for others).
     flush: bool = False
