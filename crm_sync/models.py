@@ -62,6 +62,12 @@ class ZohoConnection(models.Model):
         help_text='The org in Zoho CRM\'s web addresses, e.g. "org649525316" '
         "(https://crm.zoho.com/crm/org649525316/tab/SalesOrders/…)",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text='The Zoho organisation\'s time zone, e.g. "Europe/Berlin"; a new tenant\'s '
+        "schedules start in it",
+    )
     field_api_names = models.JSONField(
         default=dict,
         blank=True,

@@ -220,6 +220,7 @@ class ZohoOrg:
     zgid: str
     type: str
     domain_name: str = ""  # "org649525316": how the org appears in Zoho CRM's web addresses
+    time_zone: str = ""  # IANA, e.g. "Europe/Berlin"
 
     @classmethod
     def from_json(cls, data: dict) -> ZohoOrg:
@@ -234,4 +235,5 @@ class ZohoOrg:
             zgid=_text(data.get("zgid")),
             type=_text(data.get("type")),
             domain_name=_text(data.get("domain_name")),
+            time_zone=_text(data.get("time_zone")),
         )

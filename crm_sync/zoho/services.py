@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
@@ -150,6 +151,7 @@ def _inspect_org(*, client: ZohoClient, tenant: Tenant) -> ConnectResult:
     connection.org_name = org.company_name[:200]
     connection.edition = org.edition[:32]
     connection.domain_name = org.domain_name[:40]
+    connection.time_zone = org.time_zone[:64]
 
     if not any(m.api_name == REQUIRED_MODULE and m.api_supported for m in client.modules()):
         raise ZohoEditionUnsupportedError(
@@ -189,6 +191,12 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
     candidate.status = ZohoConnection.Status.CONNECTED
     candidate.status_reason = ""
     candidate.save()
+    if existing is None and tenant.time_zone == "UTC" and _known_zone(candidate.time_zone):
+        # Nobody chose a zone yet (a new organisation starts at UTC): the schedules run at
+        # 23:55 in the Zoho organisation's zone, as the manual's do.
+        tenant.time_zone = candidate.time_zone
+        tenant.save(update_fields=["time_zone"])
+        transaction.on_commit(lambda: _retime(tenant))
     if admin and tenant.super_admin_email != admin:
         update = ["super_admin_email"]
         if existing is None and tenant.super_admin_email and not tenant.notification_emails:
@@ -203,6 +211,20 @@ def _save_connection(*, candidate: ZohoConnection, tenant: Tenant, admin: str) -
         # Zoho keeps 20 refresh tokens per user and client; do not pile up dead ones.
         transaction.on_commit(lambda: revoke_token(accounts_server=old_server, token=old_token))
     return candidate
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False
+    return bool(name) and "/" in name
+
+
+def _retime(tenant: Tenant) -> None:
+    from crm_sync.services.schedules import schedules_retime
+
+    schedules_retime(tenant=tenant)
 
 
 def disconnect(*, tenant: Tenant) -> bool:

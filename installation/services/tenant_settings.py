@@ -32,6 +32,7 @@ def tenant_settings_update(
     changed = [name for name, value in new.items() if getattr(tenant, name) != value]
     if not changed:
         return []
+    old_zone = tenant.time_zone
     for name in changed:
         setattr(tenant, name, new[name])
     # Validate what this form changes: a value stored from elsewhere (the super
@@ -40,7 +41,10 @@ def tenant_settings_update(
     tenant.full_clean(exclude=untouched)
     tenant.save(update_fields=changed)
     if "time_zone" in changed:
+        from crm_sync.services.run_now_zone import run_now_allowance_follow_zone
         from crm_sync.services.schedules import schedules_retime
 
         schedules_retime(tenant=tenant)
+        # Today's used Run Nows count in the new zone's today too (not two fresh ones).
+        run_now_allowance_follow_zone(tenant=tenant, old_zone=old_zone)
     return changed
