@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-throttle", action="store_true")
     parser.add_argument("--token-ttl", type=int, default=3600)
     parser.add_argument(
+        "--redirect-uri",
+        default="http://127.0.0.1:8000/amazon/callback",
+        help="the redirect URI registered for the sandbox SP-API application",
+    )
+    parser.add_argument(
         "--allow-any-host",
         action="store_true",
         help="allow a non-loopback --host (only inside a container of its own)",
@@ -39,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         "amzn1.sp.solution.sandbox0001",
         seller.lwa_client_id,
         seller.lwa_client_secret,
-        "http://127.0.0.1:8000/amazon/callback",
+        args.redirect_uri,
     )
     standin.start(args.host, args.port, allow_any_host=args.allow_any_host)
     print(f"Amazon stand-in on {standin.url} ({len(book)} orders, seed {args.seed})")

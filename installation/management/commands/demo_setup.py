@@ -2,8 +2,10 @@
 and connected to the Zoho stand-in, for ``scripts/demo``.
 
 Idempotent: the stand-ins keep their data in memory and start empty, so each run replaces the
-demo organisation with a fresh one (the sign-in stays the same) and connects it again through
-the real OAuth flow: the consent POST a person would make on the stand-in's page.
+demo organisation with a fresh one under the same id (bookmarks such as /orgs/1/schedules/ keep
+working; the sign-in stays the same) and connects it again through the real OAuth flow: the
+consent POST a person would make on the stand-in's page. It ends by printing the stand-in
+seller's credentials, so a second organisation can be installed by hand.
 """
 
 from __future__ import annotations
@@ -48,16 +50,13 @@ class Command(BaseCommand):
         for url in (opts["amazon_url"], opts["zoho_accounts_url"]):
             self._wait_for(url, opts["wait"])
         user = self._user(opts["username"], opts["password"], opts["zoho_admin_email"])
+        keep_id = None
         for old in tenants_for_user(user=user):
             if old.name == opts["org"]:
+                keep_id = keep_id or old.pk
                 tenant_uninstall(tenant=old)  # the stand-ins forgot it; start clean
         with transaction.atomic():
-            tenant = tenant_create(
-                name=opts["org"],
-                time_zone=opts["time_zone"],
-                super_admin_email=opts["zoho_admin_email"],
-                admin_user=user,
-            )
+            tenant = self._tenant(opts, user, keep_id)
             tenant_install(tenant=tenant, user=user, install_scope="admins")
         seller = demo_seller()
         data = {
@@ -88,12 +87,52 @@ class Command(BaseCommand):
                     f"  Admin       {base}/admin/   (same sign-in)",
                     f"  Zoho CRM stand-in records   {zoho_api}/_sandbox/",
                     f"  Amazon stand-in             {opts['amazon_url'].rstrip('/')}/_sandbox/",
-                    f"  Organisation: {tenant.name}, Zoho org {connection.org_name} "
-                    f"({connection.org_id}), Amazon seller {seller.seller_id}",
+                    f"  Organisation: {tenant.name} (id {tenant.pk}), Zoho org "
+                    f"{connection.org_name} ({connection.org_id}), Amazon seller "
+                    f"{seller.seller_id}",
+                    "",
+                    "To install a second organisation by hand (Your organisations → Add), use",
+                    "the Amazon stand-in seller's credentials:",
+                    f"  Seller ID            {seller.seller_id}",
+                    f"  Marketplace IDs      {', '.join(seller.marketplace_ids)}",
+                    "  Selling Partner API:",
+                    f"    LWA client id      {seller.lwa_client_id}",
+                    f"    LWA client secret  {seller.lwa_client_secret}",
+                    f"    LWA refresh token  {seller.refresh_token}",
+                    "    (or press Authorize with Amazon: the stand-in's consent page)",
+                    "  Amazon MWS:",
+                    f"    AWS Access Key     {seller.access_key}",
+                    f"    Secret Key         {seller.secret_key}",
+                    f"    MWS Auth Token     {seller.mws_auth_token}",
+                    f"  Zoho CRM: Connect Zoho CRM and consent as {opts['zoho_admin_email']}",
+                    "  (stand-in secrets only: nothing here works against Amazon or Zoho)",
                     "",
                 ]
             )
         )
+
+    def _tenant(self, opts, user, keep_id: int | None):
+        """The demo organisation, under its earlier id when there was one."""
+        from tenants.models import Tenant
+        from tenants.services import membership_add
+
+        if keep_id is None or Tenant.objects.filter(pk=keep_id).exists():
+            return tenant_create(
+                name=opts["org"],
+                time_zone=opts["time_zone"],
+                super_admin_email=opts["zoho_admin_email"],
+                admin_user=user,
+            )
+        tenant = Tenant(
+            pk=keep_id,
+            name=opts["org"],
+            time_zone=opts["time_zone"],
+            super_admin_email=opts["zoho_admin_email"],
+        )
+        tenant.full_clean()
+        tenant.save(force_insert=True)
+        membership_add(tenant=tenant, user=user, profile="Administrator")
+        return tenant
 
     def _wait_for(self, url: str, seconds: float) -> None:
         if not url:
