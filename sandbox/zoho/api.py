@@ -14,7 +14,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from . import custom_modules, schema
-from .control import control
+from .control import WEB_RECORD, control
 from .oauth import AccessToken
 from .state import ZohoState
 from .store import Module, Org, User, Writer, create_fields
@@ -133,7 +133,8 @@ class ApiApp:
     # ---- WSGI -----------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if request.path.startswith("/_sandbox"):
+        if request.path.startswith("/_sandbox") or WEB_RECORD.match(request.path):
+            # WEB_RECORD: what Zoho CRM's web UI shows at /crm/<org>/tab/<Tab>/<id>.
             response = control(self.standin, self.dc, request)
             return response(environ, start_response)
         route_name, org_id, records, response = self.handle(request, environ)

@@ -18,9 +18,37 @@ def _err(status: int, message: str) -> Response:
     return json_response({"error": message}, status)
 
 
+# Zoho CRM's web UI address of a record: /crm/org649525316/tab/SalesOrders/4150868000000376008
+WEB_RECORD = re.compile(r"^/crm/(?P<domain>org\w+)/tab/(?P<tab>\w+)/(?P<rid>\d+)/?$")
+WEB_TABS = {"SalesOrders": "Sales_Orders", "Products": "Products", "Contacts": "Contacts"}
+
+
+def web_record(standin: ZohoState, request: Request) -> Response:
+    """The record page a link from the product opens (the web UI's address, on the API host)."""
+    m = WEB_RECORD.match(request.path)
+    org = next((o for o in standin.all_orgs() if f"org{o.zgid}" == m["domain"]), None)
+    module = org.module(WEB_TABS.get(m["tab"], m["tab"])) if org else None
+    rec = module.records.get(m["rid"]) if module else None
+    if rec is None:
+        return Response("<h1>Record not found</h1>", 404, content_type="text/html; charset=utf-8")
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{_cell(v)}</td></tr>"
+        for k, v in rec.items()
+        if k != "Ordered_Items"
+    )
+    doc = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(m['tab'])} "
+        f"{m['rid']}</title><style>{_STYLE}</style></head><body><h1>{html.escape(m['tab'])} "
+        f"{m['rid']}</h1><p>{html.escape(org.company_name)}</p><table>{rows}</table></body></html>"
+    )
+    return Response(doc, content_type="text/html; charset=utf-8")
+
+
 def control(standin: ZohoState, dc: str, request: Request) -> Response:
     if not is_loopback(request):
         return _err(403, "the sandbox control API is loopback only")
+    if WEB_RECORD.match(request.path):
+        return web_record(standin, request)
     path = request.path.rstrip("/") or "/"
     method = request.method
     if path == "/_sandbox" and method == "GET":
