@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm_sync.models import TenantSchedule
+from crm_sync.services.enqueue import scheduled_run_publish
 from crm_sync.services.schedules import next_run_after
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,6 @@ def publish_scheduled_runs(runs: Sequence[DueRun], *, connection=None) -> None:
     from contextlib import nullcontext
 
     from config.celery_app import app
-    from crm_sync.tasks import scheduled_run
 
     done = 0
     try:
@@ -126,9 +126,7 @@ def publish_scheduled_runs(runs: Sequence[DueRun], *, connection=None) -> None:
             else app.producer_or_acquire()
         ) as producer:
             for run in runs:
-                scheduled_run.apply_async(
-                    kwargs={"tenant_id": run.tenant_id, "schedule": run.kind}, producer=producer
-                )
+                scheduled_run_publish(tenant_id=run.tenant_id, schedule=run.kind, producer=producer)
                 done += 1
     except Exception as exc:
         raise PartialSendError(done) from exc

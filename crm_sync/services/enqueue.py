@@ -23,3 +23,12 @@ def run_execution_enqueue(*, run_id: int) -> None:
 def scheduled_run_enqueue(*, tenant_id: int, schedule: str) -> None:
     """Trigger one tenant's schedule on a worker once the current transaction commits."""
     transaction.on_commit(lambda: current_app.tasks[SCHEDULED_RUN].delay(tenant_id, schedule))
+
+
+def scheduled_run_publish(*, tenant_id: int, schedule: str, producer) -> None:
+    """Send one scheduled run now over ``producer`` (the dispatcher's one broker
+    connection for a whole batch). Not on commit: the dispatcher has already committed the
+    claim, and restores it itself if the send fails."""
+    current_app.tasks[SCHEDULED_RUN].apply_async(
+        kwargs={"tenant_id": tenant_id, "schedule": schedule}, producer=producer
+    )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from crm_sync.models import ScheduleKind
+from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.runs import sync_run_start
 from crm_sync.services.setup import setup_problems
 from history.models import SyncRun
@@ -25,8 +26,6 @@ class ReplayRefusedError(Exception):
 
 def replay_start(*, tenant: Tenant, user, amazon_order_ids: Sequence[str]) -> SyncRun:
     """Open a Replay run for these orders and send it to the worker (on commit)."""
-    from crm_sync.tasks import execute_sync_run
-
     ids = [i for i in dict.fromkeys(amazon_order_ids) if is_replayable(i)][:MAX_REPLAY]
     if not ids:
         raise ReplayRefusedError(
@@ -47,7 +46,7 @@ def replay_start(*, tenant: Tenant, user, amazon_order_ids: Sequence[str]) -> Sy
         run.replay_order_ids = ids
         run.save(update_fields=["replay_order_ids"])
         if run.outcome == SyncRun.Outcome.RUNNING:
-            transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
+            run_execution_enqueue(run_id=run.pk)
     return run
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm_sync.models import ManualRunSlot
+from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.runs import sync_run_start
 from crm_sync.services.schedules import tenant_today
 from crm_sync.services.setup import setup_problems
@@ -44,8 +45,6 @@ def can_retry(run: SyncRun) -> bool:
 
 def run_retry(*, tenant: Tenant, user, run: SyncRun) -> SyncRun:
     """Start the Retry of a failed run; the worker gets it on commit."""
-    from crm_sync.tasks import execute_sync_run
-
     if run.tenant_id != tenant.id or not can_retry(run):
         raise RetryRefusedError(f"Run #{run.pk} did not fail, so there is nothing to retry.")
     problems = setup_problems(tenant=tenant)
@@ -66,7 +65,7 @@ def run_retry(*, tenant: Tenant, user, run: SyncRun) -> SyncRun:
             retry.replay_order_ids = list(run.replay_order_ids)
             retry.save(update_fields=["replay_order_ids"])
         if retry.outcome == SyncRun.Outcome.RUNNING:
-            transaction.on_commit(lambda: execute_sync_run.delay(retry.pk))
+            run_execution_enqueue(run_id=retry.pk)
     return retry
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from crm_sync.models import ManualRunSlot, ScheduleKind
+from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.runs import sync_run_start
 from crm_sync.services.schedules import (
     MANUAL_RUNS_PER_DAY,
@@ -29,8 +30,6 @@ class RunNowRefusedError(Exception):
 
 
 def run_now(*, tenant: Tenant, kind: str, user) -> SyncRun:
-    from crm_sync.tasks import execute_sync_run
-
     kind = ScheduleKind(kind).value
     problems = setup_problems(tenant=tenant)
     if problems:  # the run could only fail; the Schedules page's banner links the fix
@@ -70,5 +69,5 @@ def run_now(*, tenant: Tenant, kind: str, user) -> SyncRun:
         return sync_run_skipped(
             tenant=tenant, schedule=kind, trigger=SyncRun.Trigger.MANUAL, user=user, live=live
         )
-    transaction.on_commit(lambda: execute_sync_run.delay(run.pk))
+    run_execution_enqueue(run_id=run.pk)
     return run
