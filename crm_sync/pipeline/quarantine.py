@@ -46,6 +46,15 @@ class Quarantine:
     def __init__(self, job: SyncJob) -> None:
         self.job = job
         self.set_aside: set[str] = set()
+        # Only the orders resolve() can act on are kept: those with an open quarantine
+        # entry when the run began (a small set). Keeping every order the run took held a
+        # 50,000-order backfill in memory to the end. An order quarantined during this run
+        # is set aside and cannot go on in it, so the set does not need to grow.
+        self.open_ids: frozenset[str] = frozenset(
+            QuarantinedOrder.objects.filter(
+                tenant_id=job.tenant_id, resolved_at__isnull=True
+            ).values_list("amazon_order_id", flat=True)
+        )
         self.taken: dict[str, Order] = {}
 
     # ---- setting orders aside ------------------------------------------------------------
@@ -175,9 +184,12 @@ class Quarantine:
 
     def went_on(self, orders: Iterable[Order]) -> None:
         """These orders were read and mapped and are on their way to Zoho."""
+        if not self.open_ids:
+            return
         for order in orders:
-            if order.amazon_order_id not in self.set_aside:
-                self.taken[order.amazon_order_id] = order
+            order_id = order.amazon_order_id
+            if order_id in self.open_ids and order_id not in self.set_aside:
+                self.taken[order_id] = order
 
     # ---- resolving -----------------------------------------------------------------------
 
