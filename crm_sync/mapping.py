@@ -356,6 +356,21 @@ def status_fields(order: Order, names: dict) -> dict:
     return data
 
 
+def order_currency(order: Order) -> str:
+    """The one currency of the order's amounts (check_mappable refuses mixed ones)."""
+    return next((money.currency_code for _, money in _order_money(order)), "")
+
+
+def currency_fields(order: Order, names: dict) -> dict:
+    """In a multi-currency org (its Currency field was read back at field set-up), the
+    order's currency; Zoho then takes that currency's exchange rate from the org's table,
+    as it does for a record entered by hand. Nothing is converted: the amounts stay
+    Amazon's. A single-currency org has no such field and gets none."""
+    api_name = names["Sales_Orders"].get("Currency")
+    currency = order_currency(order)
+    return {api_name: currency} if api_name and currency else {}
+
+
 def sales_order_record(
     order: Order, *, contact_id: str, product_ids: dict[str, str], names: dict
 ) -> ZohoRecord:
@@ -371,6 +386,7 @@ def sales_order_record(
         "Adjustment": order_adjustment(order),
         "Ordered_Items": order_lines(order, product_ids),
         **status_fields(order, names),
+        **currency_fields(order, names),
     }
     address = order.shipping_address
     if address is not None:

@@ -35,6 +35,8 @@ KEY_FIELDS: dict[str, str] = {
     # (crm_sync.buyer_keys); orgs set up before it keep "Amazon Buyer Email" unique too.
     CONTACTS: "Amazon Buyer Key",
 }
+# System fields that exist only once an org has switched multi-currency on.
+CURRENCY_FIELDS: dict[str, tuple[str, ...]] = {SALES_ORDERS: ("Currency", "Exchange Rate")}
 TEXT_LENGTH = 255  # Zoho's maximum for a single-line text field
 UNIQUE_FIELDS_PER_MODULE = 2  # Zoho's limit
 CREATE_ROUTE = "POST /settings/fields"
@@ -113,6 +115,12 @@ def _setup_module(client: ZohoClient, module: str, labels: tuple[str, ...], repo
                 }
         elif not any(label in e for e in report["errors"]):
             report["errors"].append(f"{module} field {label!r} could not be read back.")
+    # Multi-currency orgs: Zoho's own Currency and Exchange Rate fields, read back the same
+    # way; their presence is how the mapping knows a record may carry its currency.
+    for label in CURRENCY_FIELDS.get(module, ()):
+        meta = by_label.get(label.casefold())
+        if meta is not None and meta.api_name and not meta.custom:
+            names[label] = meta.api_name
     return names
 
 

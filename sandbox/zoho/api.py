@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import custom_modules, schema
+from . import currencies, custom_modules, schema
 from .control import WEB_RECORD, control
 from .oauth import AccessToken
 from .state import ZohoState
@@ -118,6 +118,7 @@ class ApiApp:
             ("GET", r"/users", Route("users", self.get_users, ("users",))),
             ("GET", r"/users/(?P<uid>\d+)", Route("user", self.get_user, ("users",))),
             ("GET", r"/org", Route("org", self.get_org, ("org",))),
+            ("GET", r"/org/currencies", Route("currencies", self.get_currencies, ("settings", "currencies", "read"))),
             ("POST", rf"/{m}/upsert", Route("upsert", self.upsert, ("modules", "create+update"), "module")),
             ("GET", rf"/{m}/(?P<rid>\d+)", Route("get", self.get_record, ("modules", "read"), "module")),
             ("PUT", rf"/{m}/(?P<rid>\d+)", Route("update", self.update_one, ("modules", "update"), "module")),
@@ -704,3 +705,6 @@ class ApiApp:
 
     def get_org(self, call: Call, params: dict) -> Response:
         return json_response({"org": [call.org.org_json()]})
+
+    def get_currencies(self, call: Call, params: dict) -> Response:
+        return json_response({"currencies": currencies.currencies_json(call.org)})

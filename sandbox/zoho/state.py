@@ -81,7 +81,10 @@ class ZohoState:
         legacy_field_names: bool = False,
         second_admin: bool = True,
         currency: str | None = None,
+        currencies: dict | None = None,
     ) -> SandboxOrg:
+        """``currencies`` (ISO → rate per unit of the home ``currency``) makes a
+        multi-currency org (sandbox.zoho.currencies)."""
         if dc not in self.dcs:
             raise ValueError(f"unknown dc {dc!r}; this stand-in serves {self.dcs}")
         org = Org(
@@ -129,6 +132,10 @@ class ZohoState:
                 created.append(user)
                 self._users[user.email.lower()] = (org, user)
             org.primary_zuid = created[0].zuid
+            if currencies:
+                from . import currencies as multi_currency
+
+                multi_currency.enable(org, currencies)
             org.gate = Gate(self.concurrency_limit or schema.CONCURRENCY[edition])
             org.sub_gate = Gate(self.sub_concurrency_limit or 10**6)
             org.credits = Credits(self.clock, self.daily_credits or self._edition_credits(org))

@@ -323,7 +323,7 @@ class Org:
             "currency": {"USD": "Dollar", "EUR": "Euro"}.get(self.currency, self.currency),
             "currency_symbol": {"USD": "$", "EUR": "€"}.get(self.currency, self.currency),
             "country_code": "US" if self.dc == "com" else self.dc.upper(),
-            "mc_status": False,
+            "mc_status": bool(getattr(self, "currencies", None)),
             "license_details": {
                 "paid": self.edition != "free",
                 "paid_type": self.edition,
@@ -519,6 +519,9 @@ class Writer:
                 out[key] = value
                 continue
             out[key] = self.clean_value(f, value, path)
+        from . import currencies  # multi-currency orgs: the record's Currency and its rate
+
+        currencies.apply(self.org, self.module.api_name, out, f"$.data[{i}]")
         return out
 
     # ---- subform --------------------------------------------------------------------------
