@@ -65,7 +65,7 @@ class ZohoConnection(models.Model):
     time_zone = models.CharField(
         max_length=64,
         blank=True,
-        help_text='The Zoho organisation\'s time zone, e.g. "Europe/Berlin"; a new tenant\'s '
+        help_text="The Zoho organisation's time zone, e.g. \"Europe/Berlin\"; a new tenant's "
         "schedules start in it",
     )
     field_api_names = models.JSONField(
