@@ -643,3 +643,10 @@ def test_usage_plans_are_declared():
     # v0's plans are untouched.
     assert operations.USAGE_PLANS[operations.GET_ORDER] == operations.UsagePlan(0.5, 30)
     assert operations.USAGE_PLANS[operations.GET_ORDERS] == operations.UsagePlan(0.0167, 20)
+
+
+@pytest.mark.parametrize("created", ["1970-01-01T00:00:00Z", "2999-05-01T10:00:00Z"])
+def test_a_date_outside_1995_to_2100_is_unreadable_as_in_v0_and_mws(created):
+    data = raw("get_order_example.json")
+    data["order"]["createdTime"] = created
+    assert "outside 1995–2100" in _error(encode(data))
