@@ -15,32 +15,23 @@ AmazonOrdersClient exactly like MwsClient, so the jobs never know which one they
   window are not yielded again.
 * Every call: SpApiTransport (pacing by usage plan and x-amzn-RateLimit-Limit, 429 / 5xx /
   403 handling). With ``report_quota_wait`` the pacer says when a call waits for quota.
+
+The reading of orders and items is in spapi/client_orders.py; this module sets the client
+up, chooses the Orders API and falls back, and verifies credentials.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from amazon_ext.amazon.base import (
-    MAX_ORDER_PAGES,
-    ClientStats,
-    fetch_items_concurrently,
-    follow_next_tokens,
-    walk_item_pages,
-)
-from amazon_ext.amazon.errors import (
-    AmazonCredentialError,
-    AmazonRequestError,
-    AmazonResponseError,
-)
-from amazon_ext.amazon.marketplaces import SPAPI_ENDPOINTS, marketplace_for
+from amazon_ext.amazon.base import ClientStats
+from amazon_ext.amazon.errors import AmazonCredentialError
 from amazon_ext.amazon.pacing import QuotaPacer, ReportingPacer, pacer_from_settings
-from amazon_ext.amazon.spapi import parsing
 from amazon_ext.amazon.spapi.buyer_data import BuyerDataTally
+from amazon_ext.amazon.spapi.client_orders import FRESHNESS_LAG, SpApiOrders
 from amazon_ext.amazon.spapi.lwa import LwaTokens
 from amazon_ext.amazon.spapi.orders_choice import (
     V0,
@@ -54,23 +45,18 @@ from amazon_ext.amazon.spapi.orders_choice import (
 from amazon_ext.amazon.spapi.orders_v0 import OrdersApi, OrdersV0
 from amazon_ext.amazon.spapi.orders_v2026 import Orders20260101
 from amazon_ext.amazon.spapi.rdt import RDT_WITHHELD_NOTE, RestrictedTokens
-from amazon_ext.amazon.spapi.transport import AmazonNotFoundError, SpApiTransport
-from amazon_ext.amazon.types import Order, OrderItem, OrderPage
+from amazon_ext.amazon.spapi.region import region_host
+from amazon_ext.amazon.spapi.transport import SpApiTransport
 
 __all__ = ["RDT_WITHHELD_NOTE", "SpApiClient"]
 
-# Amazon serves data no fresher than two minutes and rejects a *Before inside them (spec
-# §7.4); the extra seconds absorb clock skew between us and Amazon.
-FRESHNESS_LAG = timedelta(minutes=2, seconds=15)
-# Times one window may be listed again from its start after a refused paginationToken.
-MAX_RELISTS = 3
 # A well-formed Amazon order id no order has (3-7-7 digits): verify() expects a 404 for it.
 PROBE_ORDER_ID = "000-0000000-0000000"
 
 logger = logging.getLogger("amazon_ext.amazon.spapi")
 
 
-class SpApiClient:
+class SpApiClient(SpApiOrders):
     """Reads one seller's orders through SP-API; implements AmazonOrdersClient.
 
     All marketplaces must be in one SP-API region (the credentials form checks this).
@@ -115,7 +101,7 @@ class SpApiClient:
             refresh_token=lwa_refresh_token,
             token_url=token_url,
         )
-        host, self._config_error = self._region_host()
+        host, self._config_error = region_host(self.marketplace_ids)
         client_digest = hashlib.sha256(lwa_client_id.strip().encode()).hexdigest()[:12]
         pacer = pacer or pacer_from_settings()
         if report_quota_wait is not None:
@@ -188,31 +174,6 @@ class SpApiClient:
 
     # ---- configuration -------------------------------------------------------------------
 
-    def _region_host(self) -> tuple[str, AmazonCredentialError | None]:
-        """The SP-API host of the marketplaces' region, or the error to raise on first use."""
-        default = SPAPI_ENDPOINTS["na"].removeprefix("https://")
-        if not self.marketplace_ids:
-            return default, AmazonCredentialError(
-                "Enter at least one Marketplace ID, e.g. ATVPDKIKX0DER.", field="marketplace_id_1"
-            )
-        region = None
-        for position, marketplace_id in enumerate(self.marketplace_ids, 1):
-            marketplace = marketplace_for(marketplace_id)
-            if marketplace is None:
-                return default, AmazonCredentialError(
-                    f"{marketplace_id} is not an Amazon Marketplace ID.",
-                    field=f"marketplace_id_{position}",
-                )
-            if region is not None and marketplace.spapi_region != region:
-                return default, AmazonCredentialError(
-                    f"Marketplace {marketplace_id} is in the SP-API "
-                    f"{marketplace.spapi_region.upper()} region, the first one in "
-                    f"{region.upper()}; one connection serves one region.",
-                    field=f"marketplace_id_{position}",
-                )
-            region = marketplace.spapi_region
-        return SPAPI_ENDPOINTS[region].removeprefix("https://"), None
-
     def _check(self) -> None:
         if self._config_error is not None:
             raise self._config_error
@@ -269,162 +230,6 @@ class SpApiClient:
                 remember(reason)
             except Exception:  # remembering saves a call next time; the run goes on
                 logger.warning("could not remember the Orders API choice", exc_info=True)
-
-    # ---- orders --------------------------------------------------------------------------
-
-    def iter_order_pages(
-        self,
-        *,
-        created_after: datetime | None = None,
-        last_updated_after: datetime | None = None,
-        before: datetime | None = None,
-    ) -> Iterator[OrderPage]:
-        """searchOrders (or v0 getOrders) and its next pages until Amazon sends no token.
-
-        ``before`` is clamped to 2¼ minutes ago (Amazon refuses fresher windows). Pages are
-        fetched lazily; each page's ``window_end`` is the echoed createdBefore /
-        lastUpdatedBefore (the requested one when Amazon echoes none).
-        """
-        if (created_after is None) == (last_updated_after is None):
-            raise ValueError("Pass exactly one of created_after and last_updated_after.")
-        by_created = created_after is not None
-        after = created_after if by_created else last_updated_after
-        for value in (after, before):
-            if value is not None and value.tzinfo is None:
-                raise ValueError("Amazon dates must be aware datetimes (UTC)")
-        latest = (datetime.now(UTC) - FRESHNESS_LAG).replace(microsecond=0)
-        until = latest if before is None else min(before, latest)
-        self._check()  # credential problems surface before the first page is asked for
-        if after >= until:
-            return iter(())
-        return self._walk_orders(by_created=by_created, after=after, until=until)
-
-    def _page(self, api: OrdersApi, *, by_created, after, until, next_token=None) -> OrderPage:
-        page = api.orders_page(
-            token=self._restricted,
-            marketplace_ids=self.marketplace_ids,
-            by_created=by_created,
-            after=after,
-            before=until,
-            next_token=next_token,
-        )
-        page = page if page.window_end else replace(page, window_end=until)
-        if api is self._v0 and self._fill_items and page.orders:
-            page = replace(page, orders=tuple(self._with_items(page.orders)))
-        return page
-
-    def _with_items(self, orders: Sequence[Order]) -> list[Order]:
-        items = self.list_order_items_many([o.amazon_order_id for o in orders])
-        return [replace(o, items=items[o.amazon_order_id]) for o in orders]
-
-    def _walk_orders(self, *, by_created: bool, after: datetime, until: datetime):
-        window = {"by_created": by_created, "after": after, "until": until}
-        if self.orders_api is self._v2026:
-            first = self._on_v2026(
-                lambda: self._page(self._v2026, **window), lambda: self._page(self._v0, **window)
-            )
-        else:
-            first = self._page(self._v0, **window)
-            self._served()
-        if self.orders_api is self._v0:
-            # A generator: nothing more is fetched until the next page is asked for.
-            yield from follow_next_tokens(
-                first, lambda token: self._page(self._v0, next_token=token, **window)
-            )
-            return
-        yield from self._walk_v2026(first, window)
-
-    def _walk_v2026(self, page: OrderPage, window: dict) -> Iterator[OrderPage]:
-        """Follow paginationTokens. A refused token (expired after 24 h, or Amazon no longer
-        knows it) re-lists the window from its start, at most MAX_RELISTS times; orders this
-        walk already yielded are left out, so nothing is lost and nothing comes twice."""
-        seen: set[str] = set()
-        relists = 0
-        for _ in range(MAX_ORDER_PAGES):
-            fresh = tuple(o for o in page.orders if o.amazon_order_id not in seen)
-            seen.update(o.amazon_order_id for o in fresh)
-            self._buyer_data.count(fresh)
-            yield replace(page, orders=fresh) if len(fresh) != len(page.orders) else page
-            token = page.next_token
-            if not token:
-                return
-            try:
-                following = self._page(self._v2026, next_token=token, **window)
-            except AmazonNotFoundError:
-                raise
-            except AmazonRequestError as exc:
-                if relists >= MAX_RELISTS:
-                    raise
-                relists += 1
-                logger.info(
-                    "seller %s: paginationToken refused (%s); listing the window again from %s",
-                    self.seller_id,
-                    exc.code,
-                    window["after"],
-                )
-                following = self._page(self._v2026, **window)
-            if following.next_token and following.next_token == token:
-                raise AmazonResponseError(
-                    "Amazon returned the same paginationToken twice; the listing stopped.",
-                    code="NextTokenLoop",
-                    request_id=following.request_id,
-                )
-            page = following
-        raise AmazonResponseError(
-            f"Amazon kept sending paginationTokens after {MAX_ORDER_PAGES} pages; stopped.",
-            code="NextTokenLoop",
-        )
-
-    def get_orders(self, amazon_order_ids: Sequence[str]) -> list[Order]:
-        """getOrder per id (v2026: 0.5/s, burst 30; there is no lookup by a list of ids);
-        orders come back in the order asked, unknown ids left out."""
-        self._check()
-        found = []
-        for order_id in dict.fromkeys(amazon_order_ids):
-
-            def get(api: OrdersApi, order_id: str = order_id) -> Order | None:
-                return api.get_order(token=self._restricted, amazon_order_id=order_id)
-
-            if self.orders_api is self._v2026:
-                order = self._on_v2026(
-                    lambda get=get: get(self._v2026), lambda get=get: get(self._v0)
-                )
-            else:
-                order = get(self._v0)
-                self._served()
-            if order is not None:
-                if self.orders_api is self._v2026:
-                    self._buyer_data.count([order])
-                elif self._fill_items:
-                    order = self._with_items([order])[0]
-                found.append(order)
-        return found
-
-    # ---- items ---------------------------------------------------------------------------
-
-    def list_order_items(self, amazon_order_id: str) -> tuple[OrderItem, ...]:
-        """getOrderItems (v0), then with NextToken until none is left (base.walk_item_pages);
-        on v2026 the items of one getOrder (callers honouring ``items_included`` never ask)."""
-        self._check()
-
-        def fetch(token: str | None) -> parsing.OrderItemsPage:
-            return self.orders_api.order_items_page(
-                token=self._restricted, amazon_order_id=amazon_order_id, next_token=token
-            )
-
-        return walk_item_pages(amazon_order_id, fetch)
-
-    def list_order_items_many(
-        self, amazon_order_ids: Sequence[str], *, max_workers: int = 4
-    ) -> dict[str, tuple[OrderItem, ...]]:
-        """Items of several orders, ``max_workers`` calls in flight, all paced by one bucket.
-        The first error stops the batch and is raised."""
-        return fetch_items_concurrently(
-            self.list_order_items,
-            amazon_order_ids,
-            max_workers=max_workers,
-            thread_name="spapi-items",
-        )
 
     # ---- credentials ---------------------------------------------------------------------
 
