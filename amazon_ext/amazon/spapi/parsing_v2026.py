@@ -30,8 +30,8 @@ from typing import Any
 
 from amazon_ext.amazon import values
 from amazon_ext.amazon.base import read_each_order
+from amazon_ext.amazon.spapi.json_reader import MAX_JSON_DEPTH, TOO_DEEP
 from amazon_ext.amazon.spapi.operations import MAX_RESULTS_PER_PAGE
-from amazon_ext.amazon.spapi.parsing import MAX_JSON_DEPTH, TOO_DEEP
 from amazon_ext.amazon.spapi.v2026_items import read_address, read_item
 from amazon_ext.amazon.spapi.v2026_money import delivery_tip
 from amazon_ext.amazon.spapi.v2026_reader import (  # noqa: F401  (parse_*: public here too)

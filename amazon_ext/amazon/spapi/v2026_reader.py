@@ -17,7 +17,7 @@ from typing import Any
 
 from amazon_ext.amazon import values
 from amazon_ext.amazon.errors import AmazonResponseError
-from amazon_ext.amazon.spapi.parsing import MAX_JSON_DEPTH, TOO_DEEP, flatten_deep
+from amazon_ext.amazon.spapi.json_reader import MAX_JSON_DEPTH, TOO_DEEP, flatten_deep
 from amazon_ext.amazon.types import Money
 
 MAX_QUANTITY = 1_000_000
