@@ -61,6 +61,8 @@ class Tenant(models.Model):
     )
     mute_no_orders_emails = models.BooleanField(
         default=False,
+        # In the table too: code at an older migration state inserts tenants without it.
+        db_default=False,
         help_text="Send no email after a run that found no new orders (failures still email)",
     )
     terms_accepted_at = models.DateTimeField(

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenant',
             name='mute_no_orders_emails',
-            field=models.BooleanField(default=False, help_text='Send no email after a run that found no new orders (failures still email)'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Send no email after a run that found no new orders (failures still email)'),
         ),
     ]
