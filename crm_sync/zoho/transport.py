@@ -4,7 +4,7 @@ Every call goes to ``connection.api_domain + /crm/v8`` with ``Authorization: Zoh
 holds one of the tenant's concurrency slots (``limits.call_slot``) while in flight, and is
 counted in ``stats`` so a sync can report its Zoho calls.
 
-What is Zoho's own is only how one answer is read (``_classify``): 429 → back off and retry
+What is Zoho's own is only how one answer is read (``answers.classify``): 429 → back off and retry
 (``rate_limited_attempts``); 5xx and network errors → the same, but only for requests that are
 safe to repeat (not a plain insert); 401 INVALID_TOKEN → one refresh and one retry at once,
 within the attempt; any other 4xx → ``ZohoApiError`` at once. Logs carry tenant id, method,
@@ -26,7 +26,8 @@ from django.conf import settings
 
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import tokens
-from crm_sync.zoho.errors import ZohoApiError, ZohoRateLimitedError, ZohoReconnectRequired
+from crm_sync.zoho.answers import classify, error_parts, response_json
+from crm_sync.zoho.errors import ZohoApiError
 from crm_sync.zoho.limits import ACQUIRE_TIMEOUT_SECONDS, call_slot
 from crm_sync.zoho.policy import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS, zoho_policy
 from outbound.errors import OutboundError
@@ -37,38 +38,11 @@ log = logging.getLogger(__name__)
 API_VERSION = "v8"
 CREDITS_PERSIST_SECONDS = 10.0
 TOKEN_REJECTED = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
-SCOPE_MESSAGE = (
-    "Zoho CRM refused a call for lack of permission (OAUTH_SCOPE_MISMATCH); an administrator "
-    "must reconnect Zoho CRM in Settings to grant it."
-)
 
 
 def _route(path: str) -> str:
     """``/Products/4150868000000376008`` → ``/Products/{id}`` for per-route counting."""
     return re.sub(r"/\d+(?=/|$)", "/{id}", path)
-
-
-def response_json(resp: requests.Response) -> Any:
-    """The body as JSON, or None for 204, an empty body or something that is not JSON."""
-    if resp.status_code == 204 or not resp.content:
-        return None
-    try:
-        return resp.json()
-    except ValueError:
-        return None
-
-
-def _error_parts(body: Any) -> tuple[str | None, str | None, dict]:
-    """(code, message, details) from any of Zoho's error shapes."""
-    entry = body
-    if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
-        entry = body["data"][0]
-    elif isinstance(body, list) and body:
-        entry = body[0]
-    if not isinstance(entry, dict):
-        return None, None, {}
-    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-    return entry.get("code"), entry.get("message"), details
 
 
 class ZohoTransport:
@@ -189,7 +163,7 @@ class ZohoTransport:
             try:
                 resp, token = self._send(method, path, params=params, json=json)
                 if resp.status_code == 401 and not refreshed:
-                    code, _, _ = _error_parts(response_json(resp))
+                    code, _, _ = error_parts(response_json(resp))
                     if code in TOKEN_REJECTED:
                         # Zoho's clock passed the token's hour before ours did: refresh once
                         # and retry at once; not a transient failure, so no backoff.
@@ -205,7 +179,15 @@ class ZohoTransport:
                 raise exc.error from None  # Zoho may have acted on it: do not repeat
             if resp.status_code >= 500:
                 uncertain = True
-            return self._classify(resp, method, path, results_key, expected, idempotent)
+            return classify(
+                resp,
+                connection=self.connection,
+                method=method,
+                path=path,
+                results_key=results_key,
+                expected=expected,
+                idempotent=idempotent,
+            )
 
         try:
             resp = call_with_retries(
@@ -266,37 +248,6 @@ class ZohoTransport:
         log.log(level, "zoho tenant=%s %s %s %s", tenant, method, path, resp.status_code)
         return resp, token
 
-    def _classify(
-        self,
-        resp: requests.Response,
-        method: str,
-        path: str,
-        results_key: str | None,
-        expected: int,
-        idempotent: bool,
-    ) -> Outcome[requests.Response]:
-        """Zoho's part of the policy: what one answer means."""
-        status = resp.status_code
-        if status < 300:
-            return Outcome.done(resp)
-        body = response_json(resp)
-        if status == 400 and results_key and _is_per_item(body, results_key, expected):
-            return Outcome.done(resp)  # every item failed; the caller reports each one
-        code, message, details = _error_parts(body)
-        if status == 429:
-            error = ZohoRateLimitedError(status, code, message, details, method=method, path=path)
-            return Outcome.wait(error)  # no Retry-After from Zoho: the policy's backoff
-        error = ZohoApiError(status, code, message, details, method=method, path=path)
-        if status >= 500 and idempotent:
-            return Outcome.retry(error)
-        if status == 401 and code == "OAUTH_SCOPE_MISMATCH":
-            tokens.mark_broken(connection=self.connection, reason=SCOPE_MESSAGE)
-            raise ZohoReconnectRequired(SCOPE_MESSAGE)
-        if status == 401 and code == "AUTHENTICATION_FAILURE":
-            tokens.mark_broken(connection=self.connection)
-            raise ZohoReconnectRequired()
-        raise error
-
     def _on_retry(self, error: OutboundError, delay: float) -> None:
         status = getattr(error, "status", 0)
         why = str(status) if status else "network"
@@ -332,8 +283,3 @@ class _UnreachableError(Exception):
     def __init__(self, error: ZohoApiError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _is_per_item(body: Any, key: str, expected: int) -> bool:
-    items = body.get(key) if isinstance(body, dict) else None
-    return isinstance(items, list) and len(items) == expected
