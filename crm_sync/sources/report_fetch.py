@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
 
 from django.conf import settings
 
@@ -33,6 +32,12 @@ from amazon_ext.amazon.spapi.order_report import ReportFormatError, parse_order_
 from amazon_ext.amazon.spapi.reports import ReportsApi, document_lines
 from amazon_ext.amazon.types import Order, UnreadableOrder
 from crm_sync.models import BackfillChunk
+from crm_sync.sources.chunk_fetch import (  # noqa: F401  (ListingFetcher: public here too)
+    BackfillStopped,
+    ChunkFailedError,
+    ListingFetcher,
+    describe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,25 +47,8 @@ FATAL_ATTEMPTS = 3
 DOWNLOAD_ATTEMPTS = 3
 
 
-class BackfillStopped(Exception):  # noqa: N818 (not an error: the user cancelled)
-    """Cancelled while waiting for Amazon to prepare a report."""
-
-
-class ChunkFailedError(AmazonError):
-    """Amazon could not produce a chunk's report; the message names the chunk."""
-
-    retryable = False
-
-
 def _scale() -> float:
     return float(getattr(settings, "AMAZON_QUOTA_TIME_SCALE", 1.0) or 1.0)
-
-
-def describe(chunk: BackfillChunk) -> str:
-    return (
-        f"{chunk.marketplace_id} {chunk.start.astimezone(UTC):%Y-%m-%d}–"
-        f"{chunk.end.astimezone(UTC):%Y-%m-%d}"
-    )
 
 
 @dataclass
@@ -292,28 +280,3 @@ class ReportFetcher:
 
 class _Stopped(Exception):  # noqa: N818 (a signal between our threads, never raised out)
     """The fetcher is closing: the threads end."""
-
-
-class ListingFetcher:
-    """MWS tenants: a chunk's orders through the order listing (by creation date), items
-    fetched by the pipeline. Slower: ListOrders pages and one item call per order."""
-
-    items_included = False
-
-    def ready(self, chunk: BackfillChunk) -> bool:
-        """The listing answers as it is asked (paced like every run's listing)."""
-        return True
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def request_ahead(self, chunks: list[BackfillChunk]) -> None:
-        """Nothing to prepare: the listing answers at once."""
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-    def orders(self, chunk: BackfillChunk) -> Iterator[Order | UnreadableOrder]:
-        for page in self.client.iter_order_pages(created_after=chunk.start, before=chunk.end):
-            yield from page.unreadable
-            yield from page.orders
