@@ -152,7 +152,7 @@ def main() -> None:
 
         from django.utils import timezone
 
-        from crm_sync.data_protection_models import BuyerDataHold
+        from crm_sync.models.data_protection import BuyerDataHold
         from crm_sync.services.data_protection import data_protection_run
         from crm_sync.services.runs import sync_run_start
         from crm_sync.tasks import execute_sync_run

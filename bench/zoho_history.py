@@ -46,10 +46,10 @@ def main() -> None:
 
         settings.ZOHO_HISTORY_MIRROR_AFTER_RUN = False  # timed on its own below
 
+        from crm_sync.models.zoho_history import ZohoHistoryMirror, ZohoHistoryModules
         from crm_sync.services.runs import sync_run_start
         from crm_sync.services.zoho_history import zoho_history_mirror_run
         from crm_sync.tasks import execute_sync_run
-        from crm_sync.zoho_history_models import ZohoHistoryMirror, ZohoHistoryModules
         from history.exports import order_events_csv
         from history.models import OrderEvent, SyncRun
         from history.selectors import EventFilters

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from crm_sync.data_protection_models import MAX_RETENTION_DAYS
+from crm_sync.models.data_protection import MAX_RETENTION_DAYS
 
 SHIPPED = frozenset({"Shipped", "InvoiceUnconfirmed"})
 CANCELLED = frozenset({"Canceled", "Unfulfillable"})

@@ -18,7 +18,7 @@ from amazon_ext.amazon.types import Order
 from crm_sync import retention
 from crm_sync.buyer_keys import PER_ORDER_PREFIX as _PER_ORDER
 from crm_sync.buyer_keys import BuyerKeyer, is_hashed
-from crm_sync.data_protection_models import BuyerDataHold
+from crm_sync.models.data_protection import BuyerDataHold
 from tenants.encryption import Secret
 
 UPDATED_FIELDS = [

@@ -19,8 +19,8 @@ from django.db import transaction
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
 from crm_sync.buyer_keys import BuyerKeyer
-from crm_sync.data_protection_models import BuyerDataHold
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.models.data_protection import BuyerDataHold
 from crm_sync.pipeline import holds
 from crm_sync.pipeline.checkpoint import save_states, state_of_order
 from crm_sync.pipeline.events import failed_order, record_failure

@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from crm_sync import retention
 from crm_sync.buyer_keys import is_hashed, normalise_alias
-from crm_sync.data_protection_models import BuyerDataHold
 from crm_sync.mapping import WITHHELD_BUYER_KEY
 from crm_sync.models import AmazonOrderState, ZohoLink
+from crm_sync.models.data_protection import BuyerDataHold
 from crm_sync.pipeline.holds import refresh_expiry
 from crm_sync.services.data_protection_settings import (
     data_protection_settings,

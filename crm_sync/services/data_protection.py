@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm_sync import retention
-from crm_sync.data_protection_models import BuyerDataHold, DataProtectionRun
+from crm_sync.models.data_protection import BuyerDataHold, DataProtectionRun
 from crm_sync.pipeline.holds import refresh_expiry
 from crm_sync.services import redact_local, redact_zoho
 from crm_sync.services.data_protection_settings import data_protection_settings

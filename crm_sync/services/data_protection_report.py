@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import Count, Min, Q
 
-from crm_sync.data_protection_models import BuyerDataHold, DataProtectionRun
+from crm_sync.models.data_protection import BuyerDataHold, DataProtectionRun
 from crm_sync.services.data_protection_settings import data_protection_settings
 
 # What the extension stores and where, in the seller's words (kept beside the code that

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from crm_sync.buyer_keys import BuyerKeyer, new_secret
-from crm_sync.data_protection_models import (
+from crm_sync.models.data_protection import (
     MAX_NON_PII_DAYS,
     MAX_RETENTION_DAYS,
     DataProtectionSettings,

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from crm_sync.data_protection_models import MAX_NON_PII_DAYS, BuyerDataHold, DataProtectionRun
 from crm_sync.models import AmazonOrderState, ZohoLink
+from crm_sync.models.data_protection import MAX_NON_PII_DAYS, BuyerDataHold, DataProtectionRun
 from crm_sync.zoho.modules import SALES_ORDERS
 from history.models import OrderEvent, SyncRun
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from crm_sync.models.zoho_history import ZohoHistoryMirror, ZohoHistoryModules
 from crm_sync.zoho.client import ZohoClient, client_for
 from crm_sync.zoho.errors import ZohoError
 from crm_sync.zoho.modules_setup import (
@@ -22,7 +23,6 @@ from crm_sync.zoho.modules_setup import (
     SALES_ORDER_LOOKUP_LABEL,
     SYNC_LOOKUP_LABEL,
 )
-from crm_sync.zoho_history_models import ZohoHistoryMirror, ZohoHistoryModules
 from history.models import OrderEvent, SyncRun
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
+from crm_sync.models.zoho_history import ZohoHistoryMirror, ZohoHistoryModules
 from crm_sync.zoho.client import client_for
 from crm_sync.zoho.errors import ZohoError
-from crm_sync.zoho_history_models import ZohoHistoryMirror, ZohoHistoryModules
 from history.models import OrderEvent
 from tenants.models import Tenant
 

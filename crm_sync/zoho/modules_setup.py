@@ -16,11 +16,11 @@ import logging
 from dataclasses import dataclass
 
 from crm_sync.models import ZohoConnection
+from crm_sync.models.zoho_history import ZohoHistoryModules
 from crm_sync.zoho.client import ZohoClient
 from crm_sync.zoho.errors import ZohoError
 from crm_sync.zoho.metadata import NewLookupField, NewModule, NewTypedField, ZohoModule
 from crm_sync.zoho.modules import SALES_ORDERS
-from crm_sync.zoho_history_models import ZohoHistoryModules
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from crm_sync.data_protection_models import (
+from crm_sync.models.data_protection import (
     MAX_NON_PII_DAYS,
     MAX_RETENTION_DAYS,
     DataProtectionSettings,

@@ -18,9 +18,9 @@ import pytest
 from playwright.sync_api import expect
 
 from amazon_ext.services.credentials import credentials_save
+from crm_sync.models.zoho_history import ZohoHistoryModules
 from crm_sync.services.runs import sync_run_start
 from crm_sync.tasks import execute_sync_run
-from crm_sync.zoho_history_models import ZohoHistoryModules
 from history.models import OrderEvent, SyncRun
 from installation.services.install import tenant_install
 from tests.browser.test_product_flow import sign_in

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm_sync.buyer_keys import ANONYMOUS_PREFIX, is_hashed
-from crm_sync.data_protection_models import BuyerDataHold, DataProtectionRun
+from crm_sync.models.data_protection import BuyerDataHold, DataProtectionRun
 from crm_sync.services.data_protection import data_protection_run
 from crm_sync.services.data_protection_settings import keyer_for_tenant
 from history.models import OrderEvent, SyncRun
@@ -184,8 +184,8 @@ def test_email_keyed_contacts_move_to_the_key_without_duplicates(connected_tenan
     """An org synced before buyer keys: its contacts carry only Amazon Buyer Email and our
     links are keyed by the lower-cased email. The first run after the upgrade fills the key
     and re-links; the next order of an old buyer updates that contact."""
-    from crm_sync.data_protection_models import DataProtectionSettings
     from crm_sync.models import ZohoLink
+    from crm_sync.models.data_protection import DataProtectionSettings
     from crm_sync.zoho.client import client_for
 
     connected = connected_tenant

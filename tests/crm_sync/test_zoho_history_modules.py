@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from crm_sync.models.zoho_history import ZohoHistoryMirror, ZohoHistoryModules
 from crm_sync.services.runs import sync_run_start
 from crm_sync.services.zoho_history import zoho_history_mirror_run, zoho_history_runs_pending
 from crm_sync.tasks import execute_sync_run
 from crm_sync.zoho.modules_setup import history_modules_setup
-from crm_sync.zoho_history_models import ZohoHistoryMirror, ZohoHistoryModules
 from history.models import OrderEvent, SyncRun
 from installation.selectors import uninstall_inventory
 from installation.services.install import tenant_install, tenant_uninstall
