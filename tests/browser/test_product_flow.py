@@ -101,6 +101,8 @@ def test_install_connect_run_history_refusals_and_uninstall(
 
     # --- Extension Settings: wrong secret, then the right one -------------------------------
     expect(page.get_by_role("heading", name="Extension Settings")).to_be_visible()
+    # Selling Partner API is pre-selected; this flow is the manual's (legacy) MWS set-up.
+    page.locator("input[name=kind][value=mws]").check()
     expect(page.get_by_text("View your credentials").first).to_be_visible()
     fill_credentials(page, amazon_seller, secret="wrongWrongWrong/secret+key=")
     page.get_by_role("button", name="Save").click()
@@ -159,7 +161,7 @@ def test_install_connect_run_history_refusals_and_uninstall(
     shot(page, "11-history-dashboard")
     page.get_by_role("link", name=f"#{first_run.pk}", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile(f"run #{first_run.pk}"))).to_be_visible()
-    events = page.locator("table.grid tbody tr")
+    events = page.locator("table.events tbody tr")
     expect(events.first).to_contain_text("Created in Zoho")
     shot(page, "12-run-detail")
     order_id = OrderEvent.objects.filter(run=first_run).values_list("amazon_order_id", flat=True)[0]
