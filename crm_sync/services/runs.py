@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from crm_sync.services.backfill_turn import backfill_in_batch
 from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.skips import sync_run_skipped
-from crm_sync.services.backfill_turn import backfill_in_batch
 from history.models import SyncRun
 from tenants.models import Tenant
 
