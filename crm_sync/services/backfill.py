@@ -98,8 +98,7 @@ def backfill_estimate(
         reports = ranges * len(marketplace_ids)
         # getReportDocument has createReport's plan: the two floors overlap, not add.
         seconds = (
-            _floor(reports, burst=CREATE_REPORT_BURST, rate=CREATE_REPORT_RATE)
-            + REPORT_LAG_SECONDS
+            _floor(reports, burst=CREATE_REPORT_BURST, rate=CREATE_REPORT_RATE) + REPORT_LAG_SECONDS
         )
         note = (
             f"{reports} order report(s) of at most {CHUNK_DAYS} days, whatever the number of "
@@ -107,7 +106,9 @@ def backfill_estimate(
             "minutes (up to 30)."
         )
         return BackfillEstimate(via, reports, orders, seconds, listing, note)
-    mws = _floor(pages * len(marketplace_ids) or ranges, burst=LIST_ORDERS_BURST, rate=LIST_ORDERS_RATE)
+    mws = _floor(
+        pages * len(marketplace_ids) or ranges, burst=LIST_ORDERS_BURST, rate=LIST_ORDERS_RATE
+    )
     mws += _floor(orders, burst=LIST_ITEMS_BURST, rate=LIST_ITEMS_RATE)
     note = (
         "This connection uses Amazon MWS, which has no order reports: the backfill walks the "

@@ -83,9 +83,7 @@ def _finish(preview: SyncPreview, *, summary: dict | None = None, error: str = "
 
 
 def preview_execute(*, preview_id: int) -> SyncPreview | None:
-    preview = (
-        SyncPreview.objects.select_related("tenant", "backfill").filter(pk=preview_id).first()
-    )
+    preview = SyncPreview.objects.select_related("tenant", "backfill").filter(pk=preview_id).first()
     if preview is None or preview.status != SyncPreview.Status.RUNNING:
         return preview
     tenant = preview.tenant
