@@ -56,7 +56,7 @@ class AmazonCredentials(models.Model):
     access_key = EncryptedSecretField(
         "AWS Access Key",
         blank=True,
-        help_text="MWS only, encrypted; from “View your credentials”, e.g. AKIAIOSFODNN7EXAMPLE",
+        help_text="MWS only, encrypted; from “View your credentials”, it starts with AKIA",
     )
     secret_key = EncryptedSecretField(
         "Secret Key",

@@ -128,7 +128,7 @@ def clean_credentials(
             "access_key": (
                 "AWS Access Key",
                 _ACCESS_KEY,
-                "An AWS Access Key is 16 to 128 capital letters and digits, e.g. AKIAIOSFODNN7EXAMPLE.",
+                "An AWS Access Key is 16 to 128 capital letters and digits (it starts with AKIA).",
             ),
             "secret_key": (
                 "Secret Key",

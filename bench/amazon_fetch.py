@@ -225,12 +225,27 @@ def main(argv: list[str] | None = None) -> None:
             f"{large['tracemalloc_peak_mib']:.2f} MiB at N={large['orders']} (×{ratio:.2f}); "
             + ("flat" if ratio < 1.5 else "GROWS with N")
         )
+        print(
+            f"RESULT orders={small['orders']} peak_mib={small['tracemalloc_peak_mib']:.2f} "
+            f"orders_5x={large['orders']} peak_mib_5x={large['tracemalloc_peak_mib']:.2f} "
+            f"growth={ratio:.2f}"
+        )
         return
     result = run(args)
     if args.json:
         print(json.dumps(result))
     else:
         report(result)
+        calls = result["calls"]
+        print(
+            f"RESULT orders={result['orders']} orders_per_s={result['orders_per_second']:.1f} "
+            f"list_calls={calls.get('ListOrders', 0) + calls.get('ListOrdersByNextToken', 0)} "
+            f"item_calls={calls.get('ListOrderItems', 0)} "
+            f"item_page_calls={calls.get('ListOrderItemsByNextToken', 0)} "
+            f"floor={result['floor_list'] + result['floor_items']} "
+            f"throttled={result['throttled_standin']} retries={result['retries']} "
+            f"peak_rss_mb={result['maxrss_mib']:.0f}"
+        )
 
 
 if __name__ == "__main__":

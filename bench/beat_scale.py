@@ -2,7 +2,7 @@
 
 ``python -m bench.beat_scale --tenants 10000 --zones 40 --due-at-once 5000``
 
-Starts its own PostgreSQL and Redis (bench.pg_redis), migrates, seeds N tenants over Z time
+Starts its own PostgreSQL and Redis (bench._pg_redis), migrates, seeds N tenants over Z time
 zones with both schedules each (2N rows), and makes ``--due-at-once`` schedules due at the
 same moment T (half a minute ahead) while the others keep their real next 23:55. Then it
 runs what production runs: ``--beats`` django-celery-beat processes (2 by default: two beats
@@ -30,7 +30,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.pg_redis import postgres, proc_cpu_seconds, proc_peak_rss_mb, redis_server
+from bench._pg_redis import postgres, proc_cpu_seconds, proc_peak_rss_mb, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ZONES = [

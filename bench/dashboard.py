@@ -2,7 +2,7 @@
 
 ``python -m bench.dashboard --rows 1000000``
 
-Starts its own PostgreSQL (bench.pg_redis), migrates, and seeds one tenant with ``--runs``
+Starts its own PostgreSQL (bench._pg_redis), migrates, and seeds one tenant with ``--runs``
 Amazon Sync History rows (10,000 over a year) and ``--rows`` Order History rows (COPY, about
 two events per order), plus a second tenant with a few rows so every query must filter by
 tenant. ANALYZE, then the product's WSGI app on cheroot (4 threads) on a loopback port,
@@ -26,7 +26,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.pg_redis import free_port, postgres
+from bench._pg_redis import free_port, postgres
 
 ORDERS_PER_RUN = 50  # two events each: a run writes about 100 Order History rows
 

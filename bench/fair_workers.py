@@ -2,7 +2,7 @@
 
 ``python -m bench.fair_workers --small 100 --big 1 --big-orders 50000``
 
-Starts its own PostgreSQL and Redis (bench.pg_redis), the Amazon and Zoho stand-ins in this
+Starts its own PostgreSQL and Redis (bench._pg_redis), the Amazon and Zoho stand-ins in this
 process (Amazon's quotas on, ``--time-scale`` times faster, the product pacing at the same
 scale), and a tenant per seller, each connected to its own Zoho organisation through the
 OAuth flow. The small tenants' first syncs run here first (they then have a cursor and a
@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from bench.pg_redis import postgres, redis_server
+from bench._pg_redis import postgres, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID, CLIENT_SECRET = "bench-client-id", "bench-client-secret"

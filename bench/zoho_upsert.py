@@ -106,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             standin.stop()
     ok = all(r["calls"] == r["floor"] and not r["failed"] for r in (first, second))
+    print(
+        f"RESULT records={args.records} insert_calls={first['calls']} "
+        f"update_calls={second['calls']} floor={first['floor']} "
+        f"insert_records_per_s={args.records / first['seconds']:.0f} "
+        f"update_records_per_s={args.records / second['seconds']:.0f} "
+        f"failed={first['failed'] + second['failed']}"
+    )
     return 0 if ok else 1
 
 

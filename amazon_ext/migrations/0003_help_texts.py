@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='amazoncredentials',
             name='access_key',
-            field=tenants.encryption.EncryptedSecretField(blank=True, help_text='MWS only, encrypted; from “View your credentials”, e.g. AKIAIOSFODNN7EXAMPLE', verbose_name='AWS Access Key'),
+            field=tenants.encryption.EncryptedSecretField(blank=True, help_text='MWS only, encrypted; from “View your credentials”, it starts with AKIA', verbose_name='AWS Access Key'),
         ),
         migrations.AlterField(
             model_name='amazoncredentials',

@@ -1,10 +1,8 @@
 """The one typed client for Zoho CRM's REST API (v8). Nothing else builds a Zoho URL or
 reads Zoho's JSON.
 
-``ZohoClient`` adds Zoho's endpoints to the transport (``transport.ZohoTransport``: auth,
-call slots, the shared retry policy, call counts) and answers in types: ``records``
-(``ZohoRecord``, ``SalesOrderRecord``, ``RecordResult``) and ``metadata``
-(``FieldDefinition``, ``FieldCreateResult``, ``ZohoModule``, ``ZohoUser``, ``ZohoOrg``).
+``ZohoClient`` adds Zoho's endpoints to ``transport.ZohoTransport`` (auth, call slots, the
+retry policy, call counts) and answers in the types of ``records`` and ``metadata``.
 Writes go in Zoho's batches of 100 (records) and 5 (fields).
 """
 

@@ -102,7 +102,7 @@ def test_over_long_keys_are_reported_with_the_real_limit(field, value, limit):
     data = {
         "seller_id": "A2X13Y8357WGYA",
         "marketplace_id_1": "ATVPDKIKX0DER",
-        "access_key": "AKIAIOSFODNN7EXAMPLE",
+        "access_key": "ABCDEFGHIJKLMNOP0001",
         "secret_key": "s" * 40,
         "mws_auth_token": "amzn.mws.4ea38b7b-f563-7709-4bae-87aeaEXAMPLE",
         field: value,

@@ -1,7 +1,6 @@
 """SP-API Notifications API v1: the SQS destination and a seller's ORDER_CHANGE subscription.
 
-Facts from models/notifications-api-model/notifications.json (amzn/selling-partner-api-models)
-and ../shared/specs/amazon-2027.md §4:
+Facts from models/notifications-api-model/notifications.json (amzn/selling-partner-api-models):
 
 * every operation is 1 request/s, burst 5 (one bucket per operation, paced like Orders);
 * destinations belong to the *application*: ``createDestination``, ``getDestinations`` and
@@ -12,9 +11,7 @@ and ../shared/specs/amazon-2027.md §4:
   token); ``processingDirective.eventFilter`` (``eventFilterType=ORDER_CHANGE``,
   ``marketplaceIds``) limits what Amazon sends. A second createSubscription for the same
   type and payload version answers 409; the existing one is then read back.
-
-The client never builds anything but these calls; what to do with them (once per
-application, on connect, on disconnect) is crm_sync.services.live_subscription's.
+When to call them (once per application, on connect, on disconnect) is decided elsewhere.
 """
 
 from __future__ import annotations
