@@ -254,7 +254,11 @@ def backfill_resume(*, backfill: Backfill, user) -> SyncRun:
     first chunk not processed, and asks again for a chunk whose reports ended FATAL."""
     try:
         with transaction.atomic():
-            locked = Backfill.objects.select_for_update().select_related("run").get(pk=backfill.pk)
+            locked = (
+                Backfill.objects.select_for_update(of=("self",))
+                .select_related("run")
+                .get(pk=backfill.pk)
+            )
             run_alive = locked.run is not None and locked.run.outcome == SyncRun.Outcome.RUNNING
             if run_alive:
                 raise BackfillError("This backfill is running; its progress is below.")
@@ -279,7 +283,11 @@ def backfill_cancel(*, backfill: Backfill) -> Backfill:
     """Stop at the next batch; what is written stays. A backfill whose run is over already
     is cancelled at once."""
     with transaction.atomic():
-        locked = Backfill.objects.select_for_update().select_related("run").get(pk=backfill.pk)
+        locked = (
+            Backfill.objects.select_for_update(of=("self",))
+            .select_related("run")
+            .get(pk=backfill.pk)
+        )
         if locked.status == Backfill.Status.RUNNING:
             alive = locked.run is not None and locked.run.outcome == SyncRun.Outcome.RUNNING
             locked.status = Backfill.Status.CANCELLING if alive else Backfill.Status.CANCELLED
