@@ -254,11 +254,7 @@ def backfill_resume(*, backfill: Backfill, user) -> SyncRun:
     first chunk not processed, and asks again for a chunk whose reports ended FATAL."""
     try:
         with transaction.atomic():
-            locked = (
-                Backfill.objects.select_for_update(of=("self",))
-                .select_related("run")
-                .get(pk=backfill.pk)
-            )
+            locked = _locked_with_run(backfill)
             run_alive = locked.run is not None and locked.run.outcome == SyncRun.Outcome.RUNNING
             if run_alive:
                 raise BackfillError("This backfill is running; its progress is below.")
@@ -283,11 +279,7 @@ def backfill_cancel(*, backfill: Backfill) -> Backfill:
     """Stop at the next batch; what is written stays. A backfill whose run is over already
     is cancelled at once."""
     with transaction.atomic():
-        locked = (
-            Backfill.objects.select_for_update(of=("self",))
-            .select_related("run")
-            .get(pk=backfill.pk)
-        )
+        locked = _locked_with_run(backfill)
         if locked.status == Backfill.Status.RUNNING:
             alive = locked.run is not None and locked.run.outcome == SyncRun.Outcome.RUNNING
             locked.status = Backfill.Status.CANCELLING if alive else Backfill.Status.CANCELLED
@@ -299,3 +291,10 @@ def backfill_cancel(*, backfill: Backfill) -> Backfill:
             locked.finished_at = timezone.now()
             locked.save(update_fields=["status", "finished_at"])
     return locked
+
+
+def _locked_with_run(backfill: Backfill) -> Backfill:
+    # Lock only the backfill row: PostgreSQL refuses FOR UPDATE on an outer join's null side.
+    return (
+        Backfill.objects.select_for_update(of=("self",)).select_related("run").get(pk=backfill.pk)
+    )
