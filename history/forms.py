@@ -8,13 +8,10 @@ from history.models import OrderEvent, ScheduleKind, SyncRun
 from history.selectors import EventFilters, RunFilters
 
 
-class RunFilterForm(forms.Form):
-    schedule = forms.ChoiceField(
-        label="Schedule", required=False, choices=[("", "All schedules"), *ScheduleKind.choices]
-    )
-    outcome = forms.ChoiceField(
-        label="Outcome", required=False, choices=[("", "All outcomes"), *SyncRun.Outcome.choices]
-    )
+class DateRangeForm(forms.Form):
+    """From/To days (inclusive), the end not before the start. Subclasses list their own
+    fields first through ``field_order``."""
+
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -28,6 +25,16 @@ class RunFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
+
+
+class RunFilterForm(DateRangeForm):
+    field_order = ["schedule", "outcome", "date_from", "date_to"]
+    schedule = forms.ChoiceField(
+        label="Schedule", required=False, choices=[("", "All schedules"), *ScheduleKind.choices]
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome", required=False, choices=[("", "All outcomes"), *SyncRun.Outcome.choices]
+    )
 
     def filters(self) -> RunFilters:
         """The valid filters (an invalid form filters nothing and shows its errors)."""
@@ -49,7 +56,8 @@ ORDER_STATUSES = (
 )
 
 
-class OrderSearchForm(forms.Form):
+class OrderSearchForm(DateRangeForm):
+    field_order = ["q", "status", "action", "date_from", "date_to"]
     q = forms.CharField(
         label="Amazon Order ID",
         required=False,
@@ -67,19 +75,6 @@ class OrderSearchForm(forms.Form):
         required=False,
         choices=[("", "All changes"), *OrderEvent.Action.choices],
     )
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return cleaned
 
     def query(self) -> tuple[str, EventFilters]:
         """The search text and the filters (an invalid form filters nothing)."""
