@@ -92,6 +92,11 @@ class Order:
     is_prime: bool = False
     is_business_order: bool = False
     items: tuple[OrderItem, ...] = field(default=())
+    # The end of the window in which the order should reach the buyer: MWS / v0
+    # ``LatestDeliveryDate`` (seller-fulfilled orders only, not Pending or Canceled), v2026
+    # ``fulfillment.deliverByWindow.latestDateTime``; None where Amazon gives none (FBA,
+    # order reports). Buyer data expiry counts from it (crm_sync/retention.py).
+    latest_delivery_date: datetime | None = None
     # Added for Orders API v2026-01-01; v0 and MWS leave them at their defaults.
     # ``delivery_tip`` is charged per order, not per item, and is part of the order total.
     delivery_tip: Money | None = None

@@ -71,9 +71,8 @@ def _milestones(hold: BuyerDataHold, order: Order, retention_days: int) -> None:
         hold.shipped_at = order.last_update_date
     if order.order_status in retention.CANCELLED and hold.cancelled_at is None:
         hold.cancelled_at = order.last_update_date
-    latest = getattr(order, "latest_delivery_date", None)
-    if latest is not None:
-        hold.latest_delivery_date = latest
+    if order.latest_delivery_date is not None:
+        hold.latest_delivery_date = order.latest_delivery_date
     refresh_expiry(hold, retention_days=retention_days)
 
 

@@ -411,6 +411,7 @@ class Generator:
             ssl = (level, level)
         else:
             ssl = rng.choice((("Std Dom", "Standard"), ("Exp Dom", "Expedited")))
+        delivery_days = 2 if ssl[1] == "Expedited" else 5
         return BookOrder(
             amazon_order_id=oid,
             seller_id=self.seller_id,
@@ -436,4 +437,8 @@ class Generator:
             earliest_ship_date=purchase + timedelta(days=1),
             latest_ship_date=purchase + timedelta(days=3),
             items=items,
+            # Amazon promises FBM delivery 1–5 days after the ship-by date (no random draw
+            # here, so the book of a seed stays what it was).
+            earliest_delivery_date=None if afn else purchase + timedelta(days=4),
+            latest_delivery_date=None if afn else purchase + timedelta(days=3 + delivery_days),
         )

@@ -215,6 +215,9 @@ def render_order(o: BookOrder) -> str:
     p.append(f"<OrderType>{o.order_type}</OrderType>")
     p.append(f"<EarliestShipDate>{iso_z(o.earliest_ship_date)}</EarliestShipDate>")
     p.append(f"<LatestShipDate>{iso_z(o.latest_ship_date)}</LatestShipDate>")
+    if o.delivery_window_visible:
+        p.append(f"<EarliestDeliveryDate>{iso_z(o.earliest_delivery_date)}</EarliestDeliveryDate>")
+        p.append(f"<LatestDeliveryDate>{iso_z(o.latest_delivery_date)}</LatestDeliveryDate>")
     p.append(f"<IsBusinessOrder>{_bool(o.is_business_order)}</IsBusinessOrder>")
     p.append(f"<IsPrime>{_bool(o.is_prime)}</IsPrime>")
     p.append("<IsPremiumOrder>false</IsPremiumOrder>")

@@ -168,6 +168,10 @@ class BookOrder:
     earliest_ship_date: datetime
     latest_ship_date: datetime
     items: list[BookItem] = field(default_factory=list)
+    # Seller-fulfilled orders only (v0 ``Earliest/LatestDeliveryDate``, v2026
+    # ``fulfillment.deliverByWindow``); Amazon leaves them out for FBA orders.
+    earliest_delivery_date: datetime | None = None
+    latest_delivery_date: datetime | None = None
 
     @property
     def decimals(self) -> int:
@@ -186,6 +190,16 @@ class BookOrder:
     @property
     def number_of_items_unshipped(self) -> int:
         return sum(i.quantity - i.quantity_shipped for i in self.items)
+
+    @property
+    def delivery_window_visible(self) -> bool:
+        """ordersV0.json: LatestDeliveryDate is "Only returned for seller-fulfilled orders
+        that do not have a PendingAvailability, Pending, or Canceled status"."""
+        return self.latest_delivery_date is not None and self.status not in (
+            "PendingAvailability",
+            "Pending",
+            "Canceled",
+        )
 
     @property
     def details_visible(self) -> bool:
@@ -214,6 +228,9 @@ class BookOrder:
             "is_prime": self.is_prime,
             "is_business_order": self.is_business_order,
             "is_gift": self.is_gift,
+            "latest_delivery_date": (
+                iso_z(self.latest_delivery_date) if self.latest_delivery_date else None
+            ),
             "number_of_items_shipped": self.number_of_items_shipped,
             "number_of_items_unshipped": self.number_of_items_unshipped,
             "items": [i.to_dict(self.decimals) for i in self.items],

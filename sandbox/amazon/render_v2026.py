@@ -193,5 +193,10 @@ def render_order(o: BookOrder, datasets: frozenset[str], app_roles: frozenset[st
                 "latestDateTime": iso_z(o.latest_ship_date),
             },
         }
+        if o.delivery_window_visible:
+            d["fulfillment"]["deliverByWindow"] = {
+                "earliestDateTime": iso_z(o.earliest_delivery_date),
+                "latestDateTime": iso_z(o.latest_delivery_date),
+            }
     d["orderItems"] = [_item(o, i, datasets, grants) for i in o.items]
     return d

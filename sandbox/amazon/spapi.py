@@ -747,6 +747,9 @@ class SpApi:
                 "HasRegulatedItems": False,
             }
         )
+        if o.delivery_window_visible:
+            d["EarliestDeliveryDate"] = iso_z(o.earliest_delivery_date)
+            d["LatestDeliveryDate"] = iso_z(o.latest_delivery_date)
         if o.status in ADDRESS_STATUSES:
             a = o.shipping_address
             addr: dict = {}

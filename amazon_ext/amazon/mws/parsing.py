@@ -94,7 +94,15 @@ def _flag(doc: Doc, parent: Element, name: str) -> bool:
 
 
 def _date(doc: Doc, parent: Element, name: str, where: str) -> datetime:
-    value = doc.required(parent, name, where)
+    return _read_date(doc, doc.required(parent, name, where), name)
+
+
+def _optional_date(doc: Doc, parent: Element, name: str) -> datetime | None:
+    value = doc.text(parent, name)
+    return None if value is None else _read_date(doc, value, name)
+
+
+def _read_date(doc: Doc, value: str, name: str) -> datetime:
     try:
         return values.parse_datetime(value, name=name)
     except values.UnreadableValueError as exc:
@@ -136,6 +144,7 @@ def _order(doc: Doc, el: Element) -> Order:
         payment_method=doc.text(el, "PaymentMethod"),
         is_prime=_flag(doc, el, "IsPrime"),
         is_business_order=_flag(doc, el, "IsBusinessOrder"),
+        latest_delivery_date=_optional_date(doc, el, "LatestDeliveryDate"),
     )
 
 

@@ -96,6 +96,7 @@ def _order(r: JsonReader, el: Any) -> Order:
         payment_method=r.text(el, "PaymentMethod"),
         is_prime=r.flag(el, "IsPrime"),
         is_business_order=r.flag(el, "IsBusinessOrder"),
+        latest_delivery_date=r.when(el, "LatestDeliveryDate", where, required=False),
     )
 
 

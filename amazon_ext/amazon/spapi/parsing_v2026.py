@@ -160,6 +160,11 @@ def _order(r: Reader, el: Any, label: str = "the order") -> Order:
         associated_orders=associated,
         replaced_order_id=next((v for t, v in associated if t == "REPLACEMENT_ORIGINAL_ID"), None),
         buyer_company_name=r.text(buyer, "buyerCompanyName"),
+        # OrderFulfillment.deliverByWindow (DateTimeRange): "The promised time period within
+        # which the order should be delivered to the customer" (orders_2026-01-01.json @34dc93fe).
+        latest_delivery_date=r.when(
+            r.obj(fulfillment, "deliverByWindow") or {}, "latestDateTime", required=False
+        ),
     )
 
 
