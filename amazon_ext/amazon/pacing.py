@@ -14,7 +14,8 @@ Why the model is more cautious than Amazon's:
 * ``reserve`` tokens are never used. Amazon counts a call when it *arrives*, we count it
   when we *send*; if one call travels slower than the next, Amazon sees them closer together
   than we did. The reserve covers ``jitter_seconds`` of such delay at the bucket's (scaled)
-  rate: one token at real Amazon rates, more when a stand-in runs 1000× faster.
+  rate: a fraction of a token at real Amazon rates (the burst is spent but for the last
+  call's few milliseconds), more when a stand-in runs 1000× faster.
 * we refill at ``rate_factor`` (default 0.95) of Amazon's rate, at most
   ``max_slack_seconds`` slower per token (slow buckets such as searchOrders' one call per
   179 s), so under sustained load Amazon's bucket fills up ahead of ours.
@@ -29,7 +30,6 @@ Why the model is more cautious than Amazon's:
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -81,10 +81,12 @@ class PacingPolicy:
         return self.time_scale / (interval + slack)
 
     def usable(self, capacity: int, restore_per_second: float) -> float:
-        """Tokens we allow ourselves from a full bucket: capacity minus the jitter reserve."""
-        reserve = math.ceil(restore_per_second * self.time_scale * self.jitter_seconds)
-        reserve = min(max(reserve, 1), capacity - 1) if capacity > 1 else 0
-        return float(capacity - reserve)
+        """Tokens we allow ourselves from a full bucket: capacity minus the jitter reserve,
+        which is what ``jitter_seconds`` of refill is worth, a fraction of a token on slow
+        buckets. (A whole token held back cost createReport's one-a-minute plan a minute:
+        the last call of the burst waits a few milliseconds instead.)"""
+        reserve = restore_per_second * self.time_scale * self.jitter_seconds
+        return float(capacity - min(reserve, capacity - 1)) if capacity > 1 else float(capacity)
 
     def check_wait(self, key: str, wait: float) -> None:
         if wait > self.max_wait_seconds:

@@ -45,14 +45,14 @@ def amazon_accepts(times: list[float], *, capacity: int, per_second: float) -> i
     return throttled
 
 
-def test_policy_reserve_grows_with_time_scale_and_keeps_one_token():
+def test_policy_reserve_is_jitter_worth_of_refill_and_leaves_one_token():
     real = PacingPolicy(time_scale=1)
-    assert real.usable(6, 1 / 60) == 5
-    assert real.usable(30, 0.5) == 29
-    assert real.usable(2, 1 / 300) == 1
+    assert real.usable(6, 1 / 60) == pytest.approx(6 - 0.03 / 60)
+    assert real.usable(30, 0.5) == pytest.approx(30 - 0.015)
+    assert real.usable(15, 0.0167) == pytest.approx(15 - 0.0167 * 0.03)
     fast = PacingPolicy(time_scale=1000, jitter_seconds=0.03)
-    assert fast.usable(30, 0.5) == 15  # 500 tokens/s × 30 ms
-    assert fast.usable(6, 1 / 60) == 5
+    assert fast.usable(30, 0.5) == pytest.approx(15)  # 500 tokens/s × 30 ms
+    assert fast.usable(6, 1 / 60) == pytest.approx(6 - 0.5)
     assert PacingPolicy(time_scale=1e6).usable(30, 0.5) == 1
 
 
@@ -64,10 +64,28 @@ def test_burst_then_one_per_restore_interval():
     for _ in range(8):
         pacer.acquire("s:k:ListOrders", capacity=6, restore_per_second=1 / 60)
         sent.append(ft.now)
-    assert sent[:5] == [1000.0] * 5  # capacity 6 minus one reserve token
-    assert sent[5] == pytest.approx(1060.0)
-    assert sent[6] == pytest.approx(1120.0)
+    # The whole burst of 6 is spent; the last of it waits for the jitter reserve (30 ms).
+    assert sent[:5] == [1000.0] * 5
+    assert sent[5] == pytest.approx(1000.03)
+    assert sent[6] == pytest.approx(1060.03)
+    assert sent[7] == pytest.approx(1120.03)
     assert amazon_accepts(sent, capacity=6, per_second=1 / 60) == 0
+
+
+def test_create_report_burst_is_spent_whole_and_jitter_within_reserve_is_never_throttled():
+    """createReport (15, then 1 a minute): 25 reports need 10 intervals, not 11. A call sent
+    early in the burst that reaches Amazon up to ``jitter_seconds`` late still passes."""
+    ft = FakeTime()
+    policy = PacingPolicy(time_scale=1)  # rate_factor 0.95: one second of slack per token
+    pacer = LocalQuotaPacer(policy, clock=ft.clock, sleep=ft.sleep)
+    sent = []
+    for _ in range(25):
+        pacer.acquire("s:createReport", capacity=15, restore_per_second=0.0167)
+        sent.append(ft.now)
+    assert sent[14] - sent[0] < 0.1
+    assert sent[-1] - sent[0] < 10 / 0.0167 + 10 * 1.0 + 0.1
+    arrivals = [t + (0.03 if i == 0 else 0.0) for i, t in enumerate(sent)]
+    assert amazon_accepts(arrivals, capacity=15, per_second=0.0167) == 0
 
 
 def test_buckets_are_per_key():
@@ -92,7 +110,7 @@ def test_a_backlog_beyond_max_wait_is_refused():
     ft = FakeTime()
     policy = PacingPolicy(max_wait_seconds=100, rate_factor=1.0)
     pacer = LocalQuotaPacer(policy, clock=ft.clock, sleep=lambda s: None)  # nobody waits
-    for _ in range(6):
+    for _ in range(7):
         pacer.acquire("s:ListOrders", capacity=6, restore_per_second=1 / 60)
     with pytest.raises(AmazonThrottledError, match="ListOrders"):
         pacer.acquire("s:ListOrders", capacity=6, restore_per_second=1 / 60)
@@ -148,7 +166,7 @@ def test_redis_buckets_are_shared_between_independent_pacers(redis_url):
         redis.Redis.from_url(redis_url), PacingPolicy(time_scale=1.0, max_wait_seconds=5)
     )
     key = f"shared-{time.monotonic_ns()}:ListOrders"
-    for _ in range(5):
+    for _ in range(6):
         first.acquire(key, capacity=6, restore_per_second=1 / 60)
     # The second "process" finds the bucket used up: it would have to wait about a minute.
     with pytest.raises(AmazonThrottledError, match="ListOrders"):
