@@ -72,6 +72,21 @@ def authorize_with_amazon_available() -> bool:
     )
 
 
+def installation_app_client_id() -> str:
+    """This installation's own SP-API app (Authorize with Amazon), whose secret comes from
+    settings and is never read from a tenant's credentials (amazon_ext.amazon.factory)."""
+    if not getattr(settings, "AMAZON_LWA_CLIENT_SECRET", ""):
+        return ""
+    return (getattr(settings, "AMAZON_LWA_CLIENT_ID", "") or "").strip()
+
+
+INSTALLATION_APP_MESSAGE = (
+    "This LWA client id is this installation's own Amazon app: its client secret is set by "
+    "the installation (AMAZON_LWA_CLIENT_SECRET) and a secret typed here would never be used. "
+    "Leave the LWA client secret blank, or enter the client id of your own SP-API app."
+)
+
+
 def secret_field(label: str, help_text: str) -> forms.CharField:
     """Write-only: the browser never gets a stored secret back; blank keeps it."""
     return forms.CharField(
@@ -135,6 +150,26 @@ class CredentialsForm(forms.Form):
         for name, field in self.fields.items():
             if name in self.stored_hints:
                 field.stored_hint = self.stored_hints[name]
+        if installation_app_client_id():
+            self.fields["lwa_client_secret"].help_text += (
+                " Leave it blank when the LWA client id is this installation's own app "
+                f"({installation_app_client_id()}): its secret is set by the installation."
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            self._uses_installation_app(cleaned)
+            and (cleaned.get("lwa_client_secret") or "").strip()
+        ):
+            self.add_error("lwa_client_secret", INSTALLATION_APP_MESSAGE)
+        return cleaned
+
+    def _uses_installation_app(self, cleaned: dict) -> bool:
+        app = installation_app_client_id()
+        kind = cleaned.get("kind") or self._kind_without_choice()
+        typed = (cleaned.get("lwa_client_id") or "").strip()
+        return bool(app) and kind == ConnectionKind.SPAPI and typed == app
 
     def chosen_kind(self) -> str:
         kind = self["kind"].value()
@@ -169,7 +204,11 @@ class CredentialsForm(forms.Form):
         """What credentials_save takes: the chosen kind's fields as typed (the service trims
         and checks)."""
         names = FIELDS_BY_KIND[self.cleaned_data.get("kind") or self._kind_without_choice()]
-        return {name: self.cleaned_data.get(name) or "" for name in names}
+        data = {name: self.cleaned_data.get(name) or "" for name in names}
+        if self._uses_installation_app(self.cleaned_data):
+            # Saved as Authorize with Amazon saves it; the factory reads the current one.
+            data["lwa_client_secret"] = settings.AMAZON_LWA_CLIENT_SECRET
+        return data
 
     def add_service_errors(self, errors: dict[str, str]) -> None:
         """Put each service error on the field at fault, the rest on the form."""
