@@ -36,6 +36,7 @@ from django.conf import settings
 from amazon_ext.amazon import http, signing
 from amazon_ext.amazon.base import ClientStats
 from amazon_ext.amazon.calls import Bucket, kept_throttling, not_completed, paced_call
+from amazon_ext.amazon.complete import CutShortError, xml_cut_short
 from amazon_ext.amazon.errors import AmazonCredentialError
 from amazon_ext.amazon.http import HttpAnswer
 from amazon_ext.amazon.http import user_agent as _user_agent  # noqa: F401  (tests import it)
@@ -209,6 +210,8 @@ class MwsTransport:
         """MWS's table: what one answer means (see the module docstring)."""
         request_id = answer.headers.get("x-mws-request-id")
         if answer.status == 200:
+            if xml_cut_short(answer.body):
+                return Outcome.retry(CutShortError(action, request_id=request_id))
             return Outcome.done((answer.body, request_id))
         error = xmldoc.parse_error(answer.body, request_id=request_id)
         if error.code == "RequestThrottled":

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from amazon_ext.amazon import values
+from amazon_ext.amazon.complete import CutShortError, json_error_at_end
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.types import Money
 
@@ -188,6 +189,10 @@ def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, An
             data = json.loads(flatten_deep(body.decode()))
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise reader.fail("not JSON") from None
+    except json.JSONDecodeError as exc:
+        if json_error_at_end(exc.doc, exc.pos):
+            raise CutShortError(what, request_id=request_id) from None
+        raise reader.fail("not JSON") from None
     except (ValueError, UnicodeDecodeError):
         raise reader.fail("not JSON") from None
     if not isinstance(data, dict):

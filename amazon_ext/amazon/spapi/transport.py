@@ -34,6 +34,7 @@ from django.conf import settings
 from amazon_ext.amazon import http
 from amazon_ext.amazon.base import ClientStats
 from amazon_ext.amazon.calls import Bucket, kept_throttling, not_completed, paced_call
+from amazon_ext.amazon.complete import CutShortError, json_cut_short
 from amazon_ext.amazon.errors import AmazonCredentialError, AmazonRequestError
 from amazon_ext.amazon.http import HttpAnswer
 from amazon_ext.amazon.pacing import QuotaPacer, pacer_from_settings
@@ -206,6 +207,8 @@ class SpApiTransport:
         if status in (200, 202, 400, 404):
             self._note_rate(operation, answer.headers)
         if status in (200, 202):  # 202 Accepted: createReport (Reports API 2021-06-30)
+            if json_cut_short(answer.body):
+                return Outcome.retry(CutShortError(operation, request_id=request_id))
             return Outcome.done((answer.body, request_id))
         error = parsing.parse_error(answer.body)
         if status == 429:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from amazon_ext.amazon import values
+from amazon_ext.amazon.complete import CutShortError, json_error_at_end
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.spapi.json_reader import MAX_JSON_DEPTH, TOO_DEEP, flatten_deep
 from amazon_ext.amazon.types import Money
@@ -176,6 +177,10 @@ def load_json(body: bytes, *, request_id: str | None, what: str) -> dict[str, An
             data = json.loads(
                 flatten_deep(body.decode()), parse_float=Decimal, parse_constant=refuse
             )
+    except json.JSONDecodeError as exc:
+        if json_error_at_end(exc.doc, exc.pos):  # the document ended early: cut in transit
+            raise CutShortError(what, request_id=request_id) from None
+        raise reader.fail("not JSON") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise reader.fail("not JSON") from None
     if not isinstance(data, dict):
