@@ -70,7 +70,10 @@ def contact_record(order: Order, names: dict, keyer: BuyerKeyer) -> ZohoRecord:
         )
         if address.phone:
             data["Phone"] = zoho_text(address.phone, 30)
-    return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
+    # The latest order's id moves with every order; it is not part of "has this buyer
+    # changed" (a repeat buyer with the same details is not rewritten).
+    content = {k: v for k, v in data.items() if k != fields["Amazon Order ID"]}
+    return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(content))
 
 
 def contact_without_buyer_data(names: dict) -> dict:

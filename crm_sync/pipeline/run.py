@@ -22,25 +22,34 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     every SYNC_FLUSH_SECONDS so a long, quota-paced backfill keeps its progress (and the
     source its cursor) if the run is stopped. An order that cannot be read or mapped is
     quarantined (``quarantine``) and does not hold the cursor; the rest go on."""
-    # Leftovers of an earlier run are rebuilt from Amazon; this run's own (a redelivered
-    # task) are kept. A redelivered run lists everything again: count what it fetched.
+    # Leftovers of an earlier run are rebuilt from Amazon; those of a run still running
+    # are kept: this one's (a redelivered task), a backfill's waiting between its turns.
+    # A redelivered run lists everything again: count what it fetched.
     # (Not "verify" rows: written orders still to be checked in Zoho, pipeline.verify.)
-    StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(run_id=job.run.pk).exclude(
-        action="verify"
-    ).delete()
+    StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(
+        run__outcome=SyncRun.Outcome.RUNNING
+    ).exclude(action="verify").delete()
     SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
     position = None  # where the source may resume once everything staged is written
     held = 0  # job.failed_orders already handed to the source
     quarantine = Quarantine(job)
+    committed_at = time.monotonic()
 
-    def flush() -> None:
-        nonlocal held
-        write_staged(job)
+    def flush(*, final: bool) -> None:
+        # Mid-run flushes write full batches only (pipeline.write); the source's position
+        # waits until nothing staged does, and SYNC_PARTIAL_WRITE_SECONDS bounds that wait.
+        nonlocal held, committed_at
+        overdue = time.monotonic() - committed_at >= settings.SYNC_PARTIAL_WRITE_SECONDS
+        drained = write_staged(job, final=final or overdue)
         for failed in job.failed_orders[held:]:
             source.hold(failed)
         held = len(job.failed_orders)
-        if position is not None:
-            source.commit(position)
+        if drained:
+            committed_at = time.monotonic()
+            if position is not None:
+                source.commit(position)
+        elif position is not None and hasattr(source, "commit_before_waiting"):
+            source.commit_before_waiting(position, run_id=job.run.pk)
 
     last_flush = time.monotonic()
     for batch in source.batches():
@@ -57,9 +66,9 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
             position = batch.position
         job.heartbeat()
         if batch.flush or time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
-            flush()
+            flush(final=False)
             last_flush = time.monotonic()
-    flush()
+    flush(final=True)
     quarantine.resolve()
 
 

@@ -2,6 +2,12 @@
 batch followed by its checkpoint. Staged money is Decimal; it becomes a JSON number here,
 at the Zoho edge (``mapping.to_json_ready``), and nowhere earlier.
 
+A flush in the middle of a run (``final=False``) sends full batches only: the rest stays
+staged for the next flush, and so does a sales order whose product or contact is still
+staged (it needs that record's Zoho id). So a long run flushed every few minutes writes
+what one flush at its end would: ⌈P/100⌉ + ⌈C/100⌉ + ⌈O/100⌉ calls. ``write_staged`` says
+whether anything still waits; the source commits its position only when nothing does.
+
 A sales order write whose outcome is uncertain (``RecordResult.uncertain``: the call was sent
 again after an attempt that may have been applied) or whose upsert *updated* an order we
 were creating (an earlier attempt reached Zoho) is not trusted: its staged row is kept for
@@ -15,8 +21,10 @@ import logging
 import time
 from collections.abc import Iterator
 
+from django.db.models import Exists, OuterRef
+
 from crm_sync import mapping
-from crm_sync.models import StagedRecord, ZohoLink
+from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
 from crm_sync.pipeline import verify
 from crm_sync.pipeline.checkpoint import checkpoint
 from crm_sync.pipeline.events import failed_row, order_event, record_failure
@@ -32,17 +40,21 @@ BATCH = 100
 NOUNS = {PRODUCTS: "products", CONTACTS: "contacts"}
 
 
-def write_staged(job: SyncJob) -> None:
-    """Write everything this run has staged, then verify the writes that need it."""
+def write_staged(job: SyncJob, *, final: bool = True) -> bool:
+    """Write what this run has staged (``final``: all of it; else full batches only), then
+    verify the writes that need it. True when none of the run's orders waits staged."""
     started = time.monotonic()
     verify.verify_orders(job, earlier_runs=True)  # left by a run that died before it could
-    write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"])
-    write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Key"])
-    write_new_orders(job)
-    write_filled_orders(job)
-    write_status_changes(job)
+    write_upserts(job, PRODUCTS, key_field=job.names[PRODUCTS]["ASIN No"], final=final)
+    write_upserts(job, CONTACTS, key_field=job.names[CONTACTS]["Amazon Buyer Key"], final=final)
+    write_new_orders(job, final=final)
+    write_filled_orders(job, final=final)
+    write_status_changes(job, final=final)
     verify.verify_orders(job, earlier_runs=False)
     logger.info("run %s: wrote staged records in %.1f s", job.run.pk, time.monotonic() - started)
+    return not StagedRecord.objects.filter(
+        run=job.run, module=SALES_ORDERS, action__in=["create", "fill", "status", *SENT.values()]
+    ).exists()
 
 
 # A sales order row is marked sent just before its write goes out, so an attempt that finds
@@ -50,7 +62,10 @@ def write_staged(job: SyncJob) -> None:
 SENT = {"create": "create-sent", "fill": "fill-sent"}
 
 
-def staged_batches(job: SyncJob, module: str, action: str) -> Iterator[list[StagedRecord]]:
+def staged_batches(
+    job: SyncJob, module: str, action: str, *, final: bool = True
+) -> Iterator[list[StagedRecord]]:
+    """The run's staged rows by 100; not ``final``: a part-full last batch is left staged."""
     actions = [action, SENT[action]] if action in SENT else [action]
     last_id = 0
     while True:
@@ -59,10 +74,32 @@ def staged_batches(job: SyncJob, module: str, action: str) -> Iterator[list[Stag
                 run=job.run, module=module, action__in=actions, id__gt=last_id
             ).order_by("id")[:BATCH]
         )
-        if not batch:
+        if not batch or (len(batch) < BATCH and not final):
             return
         last_id = batch[-1].id
         yield batch
+
+
+def _written_meanwhile(job: SyncJob, module: str) -> None:
+    """Drop staged rows another run of the tenant has written meanwhile (a daily run between
+    two turns of a backfill whose rows waited): a product or contact whose link holds the
+    same fingerprint, a new order Zoho holds as new as ours."""
+    rows = StagedRecord.objects.filter(run=job.run, module=module)
+    if module == SALES_ORDERS:
+        newer = AmazonOrderState.objects.filter(
+            tenant_id=job.tenant_id,
+            amazon_order_id=OuterRef("amazon_key"),
+            last_update_date__gte=OuterRef("amazon_last_update"),
+        ).exclude(zoho_id="")
+        rows.filter(action="create").filter(Exists(newer)).delete()
+        return
+    same = ZohoLink.objects.filter(
+        tenant_id=job.tenant_id,
+        module=module,
+        amazon_key=OuterRef("amazon_key"),
+        fingerprint=OuterRef("fingerprint"),
+    )
+    rows.filter(action="upsert").filter(Exists(same)).delete()
 
 
 def describe_failure(result) -> str:
@@ -80,10 +117,11 @@ def _link(job: SyncJob, module: str, row: StagedRecord, zoho_id: str) -> ZohoLin
     )
 
 
-def write_upserts(job: SyncJob, module: str, *, key_field: str) -> None:
+def write_upserts(job: SyncJob, module: str, *, key_field: str, final: bool = True) -> None:
     """Products or contacts: upsert on their unique key field, 100 a call. Repeating one is
     harmless (no subform), so an uncertain result is as good as any."""
-    for batch in staged_batches(job, module, "upsert"):
+    _written_meanwhile(job, module)
+    for batch in staged_batches(job, module, "upsert", final=final):
         results = job.zoho.upsert(
             module,
             [mapping.to_json_ready(row.data) for row in batch],
@@ -101,13 +139,47 @@ def write_upserts(job: SyncJob, module: str, *, key_field: str) -> None:
         checkpoint(job, batch, counts, links=links)
 
 
-def _ready(job: SyncJob, batch: list[StagedRecord], events: list, counts: Counts):
-    """Sales orders ready to send; those whose product or contact could not be written are
-    recorded as failed and left out."""
-    ready, unwritable = resolved(job, batch)
+def _still_staged(job: SyncJob, module: str, keys) -> set[str]:
+    return set(
+        StagedRecord.objects.filter(
+            run=job.run, module=module, action="upsert", amazon_key__in=list(set(keys))
+        ).values_list("amazon_key", flat=True)
+    )
+
+
+def _not_waiting(job: SyncJob, rows: list[StagedRecord]) -> list[StagedRecord]:
+    """The sales orders none of whose products and whose contact is still staged."""
+    products = _still_staged(job, PRODUCTS, (asin for row in rows for asin in row.product_keys))
+    contacts = _still_staged(job, CONTACTS, (row.buyer_key for row in rows))
+    return [
+        row
+        for row in rows
+        if row.buyer_key not in contacts and products.isdisjoint(row.product_keys)
+    ]
+
+
+def order_batches(job: SyncJob, action: str, *, final: bool):
+    """(ready: (row, payload with Zoho ids), unwritable: (row, why)) per write of 100 ready
+    sales orders (the last one part-full only when ``final``). An order whose product or
+    contact could not be written is unwritable (recorded as failed with the next write);
+    not ``final``, one whose product or contact is still staged waits for a later flush."""
+    ready: list[tuple[StagedRecord, dict]] = []
+    unwritable: list[tuple[StagedRecord, str]] = []
+    for rows in staged_batches(job, SALES_ORDERS, action):
+        found, failed = resolved(job, rows if final else _not_waiting(job, rows))
+        ready += found
+        unwritable += failed
+        while len(ready) >= BATCH:
+            yield ready[:BATCH], unwritable
+            ready, unwritable = ready[BATCH:], []
+    if (ready and final) or unwritable:
+        yield (ready if final else []), unwritable
+
+
+def _unwritable(job: SyncJob, unwritable, events: list, counts: Counts) -> list[StagedRecord]:
     for row, reason in unwritable:
         record_failure(job, failed_row(row), reason, events, counts)
-    return ready
+    return [row for row, _ in unwritable]
 
 
 def _mark_sent(rows: list[StagedRecord], action: str) -> set[int]:
@@ -125,11 +197,12 @@ def _uncertain(job: SyncJob) -> None:
     job.uncertain_at = time.monotonic()
 
 
-def write_new_orders(job: SyncJob) -> None:
+def write_new_orders(job: SyncJob, *, final: bool = True) -> None:
     key_field = job.names[SALES_ORDERS]["Amazon Order ID"]
-    for batch in staged_batches(job, SALES_ORDERS, "create"):
+    _written_meanwhile(job, SALES_ORDERS)
+    for ready, unwritable in order_batches(job, "create", final=final):
         counts, events, links, done, to_verify = Counts(), [], [], [], []
-        ready = _ready(job, batch, events, counts)
+        batch = [row for row, _ in ready] + _unwritable(job, unwritable, events, counts)
         sent_before = _mark_sent([row for row, _ in ready], "create")
         results = (
             job.zoho.upsert(
@@ -157,11 +230,11 @@ def write_new_orders(job: SyncJob) -> None:
         checkpoint(job, batch, counts, links=links, events=events, done=done, verify=to_verify)
 
 
-def write_filled_orders(job: SyncJob) -> None:
+def write_filled_orders(job: SyncJob, *, final: bool = True) -> None:
     """Pending orders that moved on: replace their lines, buyer and money in Zoho."""
-    for batch in staged_batches(job, SALES_ORDERS, "fill"):
+    for ready, unwritable in order_batches(job, "fill", final=final):
         counts, events, done = Counts(), [], []
-        ready = _ready(job, batch, events, counts)
+        batch = [row for row, _ in ready] + _unwritable(job, unwritable, events, counts)
         sent_before = _mark_sent([row for row, _ in ready], "fill")
         updates = [
             {
@@ -190,8 +263,8 @@ def write_filled_orders(job: SyncJob) -> None:
         checkpoint(job, batch, counts, events=events, done=done, verify=to_verify)
 
 
-def write_status_changes(job: SyncJob) -> None:
-    for batch in staged_batches(job, SALES_ORDERS, "status"):
+def write_status_changes(job: SyncJob, *, final: bool = True) -> None:
+    for batch in staged_batches(job, SALES_ORDERS, "status", final=final):
         counts, events, done = Counts(), [], []
         results = job.zoho.update(
             SALES_ORDERS, [{"id": row.zoho_id, **mapping.to_json_ready(row.data)} for row in batch]

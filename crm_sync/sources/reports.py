@@ -43,13 +43,13 @@ from crm_sync.sources.report_fetch import (
     ListingFetcher,
     ReportFetcher,
 )
+from crm_sync.sources.reports_commit import last_chunk_without_waiting
 from history.models import SyncRun
 
 logger = logging.getLogger(__name__)
 
 PAGE = 100  # orders per pipeline batch (one Zoho write each, once staged)
-# Orders per turn (crm_sync.services.backfill_turn): a daily run waits at most this long;
-# larger turns leave fewer part-full product and contact writes.
+# Orders per turn (crm_sync.services.backfill_turn): a daily run waits at most this long.
 BATCH_ORDERS = int(getattr(settings, "BACKFILL_BATCH_ORDERS", 2000))
 BUYER_DATA_WINDOW = timedelta(days=getattr(settings, "BACKFILL_BUYER_DATA_DAYS", 30))
 
@@ -127,11 +127,19 @@ class BackfillSource:
         self.failed += 1
 
     def commit(self, position: Any) -> None:
-        if self.preview:
+        if self.preview or not position:
             return
         BackfillChunk.objects.filter(backfill=self.backfill, position__lte=position).exclude(
             status=BackfillChunk.Status.NO_DATA
         ).update(status=BackfillChunk.Status.PROCESSED)
+
+    def commit_before_waiting(self, position: Any, *, run_id: int) -> None:
+        """Some of the run's orders still wait staged: commit up to the chunk before them."""
+        if position:
+            last = last_chunk_without_waiting(
+                backfill=self.backfill, run_id=run_id, position=position
+            )
+            self.commit(last)
 
     # ---- one chunk -----------------------------------------------------------------------
 

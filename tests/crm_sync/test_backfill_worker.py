@@ -39,8 +39,12 @@ def test_sigkill_mid_backfill_resumes_from_the_last_finished_report(
     spapi_tenant,  # noqa: F811
     flushed_redis,  # noqa: F811
     tmp_path,
+    monkeypatch,
 ):
     connected = spapi_tenant
+    # Every flush writes what it has (part-full batches too) and moves the chunks on: this
+    # small book never fills a batch of 100 before its end (pipeline.write).
+    monkeypatch.setenv("SYNC_PARTIAL_WRITE_SECONDS", "0")
     reports = connected.amazon.spapi.reports
     # Each getReport takes a while, so the backfill spans seconds and several reports.
     connected.amazon.faults.inject("slow", count=10_000, operation="getReport", delay=0.4)

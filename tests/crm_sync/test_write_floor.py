@@ -1,0 +1,97 @@
+"""A long run flushed often writes what one flush at its end would: ⌈P/100⌉ product,
+⌈C/100⌉ contact and ⌈O/100⌉ sales order calls (crm_sync.pipeline.write), and a record whose
+business content did not change is not written again."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from crm_sync import mapping
+from crm_sync.models import StagedRecord
+from crm_sync.services.data_protection_settings import keyer_for_tenant
+from history.models import SyncRun
+from tests.crm_sync.test_sync_flow import assert_zoho_matches_book, field, run_job
+from tests.fixtures.amazon import make_amazon_book
+
+
+@pytest.fixture
+def amazon_book(amazon_seller):
+    # More than 100 products and buyers: a flush after every page would write part-full
+    # batches of each many times.
+    return make_amazon_book(amazon_seller, orders=420, buyers=130, products=140, days=20)
+
+
+def writes(run: SyncRun, module: str) -> int:
+    return sum(n for route, n in run.api_calls["zoho"].items() if f"/{module}/" in route)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_flushed_after_every_page_writes_at_the_floor(connected_tenant, settings):
+    connected = connected_tenant
+    settings.SYNC_FLUSH_SECONDS = 0  # a flush after every page, as a quota-paced run has
+    settings.SYNC_WINDOW_DAYS = 1  # one listing per day: twenty and more flushes
+    run = run_job(connected.tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert run.api_calls["amazon"]["ListOrders"] >= 20
+    assert_zoho_matches_book(connected)
+    assert not StagedRecord.objects.exists()
+    products = len(connected.zoho_records("Products"))
+    contacts = len(connected.zoho_records("Contacts"))
+    orders = len(connected.zoho_records("Sales_Orders"))
+    assert products > 100 and contacts > 100
+    assert writes(run, "Products") == math.ceil(products / 100)
+    assert writes(run, "Contacts") == math.ceil(contacts / 100)
+    assert writes(run, "Sales_Orders") == math.ceil(orders / 100)
+    assert run.api_calls["zoho_writes"] == (
+        math.ceil(products / 100) + math.ceil(contacts / 100) + math.ceil(orders / 100)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_flush_bound_of_zero_writes_every_flush_and_still_equals_the_book(
+    connected_tenant, settings
+):
+    """SYNC_PARTIAL_WRITE_SECONDS=0: every flush writes what it has (the old behaviour,
+    more calls, the same Zoho)."""
+    settings.SYNC_FLUSH_SECONDS = 0
+    settings.SYNC_WINDOW_DAYS = 1
+    settings.SYNC_PARTIAL_WRITE_SECONDS = 0
+    run = run_job(connected_tenant.tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert_zoho_matches_book(connected_tenant)
+    assert writes(run, "Products") > math.ceil(len(connected_tenant.zoho_records("Products")) / 100)
+
+
+@pytest.mark.django_db
+def test_a_repeat_buyer_with_the_same_details_keeps_the_contact_fingerprint(connected_tenant):
+    connected = connected_tenant
+    names = connected.tenant.zoho_connection.field_api_names
+    keyer = keyer_for_tenant(tenant_id=connected.tenant.pk)
+    book = connected.amazon.book.orders(connected.tenant.amazon_credentials.seller_id)
+    first = next(o for o in book if o.details_visible and o.buyer_email)
+    order = _as_order(connected, first)
+    second = replace(
+        order,
+        amazon_order_id="999-0000000-0000001",
+        purchase_date=order.purchase_date + timedelta(days=1),
+        last_update_date=order.last_update_date + timedelta(days=1),
+    )
+    a = mapping.contact_record(order, names, keyer)
+    b = mapping.contact_record(second, names, keyer)
+    order_id = field(connected, "Contacts", "Amazon Order ID")
+    assert a.data[order_id] != b.data[order_id]
+    assert a.fingerprint == b.fingerprint
+    moved = replace(second, buyer_name="Someone Else Entirely")
+    assert mapping.contact_record(moved, names, keyer).fingerprint != a.fingerprint
+
+
+def _as_order(connected, book_order):
+    """The book's order as the pipeline sees it (read through the product's MWS client)."""
+    from amazon_ext.amazon.factory import orders_client_for
+
+    client = orders_client_for(connected.tenant.amazon_credentials)
+    return next(iter(client.get_orders([book_order.amazon_order_id])))
