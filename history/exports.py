@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from history.selectors import EventFilters, RunFilters, order_events_queryset, sync_runs_queryset
+from history.templatetags.order_money import marketplace_text
 from tenants.models import Tenant
 
 CHUNK = 1000
@@ -24,8 +25,8 @@ RUN_COLUMNS = (
     "Products updated", "Contacts created", "Contacts updated", "Records failed", "Error",
 )  # fmt: skip
 EVENT_COLUMNS = (
-    "Amazon Order ID", "What changed", "Old status", "New status", "Zoho record", "When",
-    "Run", "Note",
+    "Amazon Order ID", "What changed", "Old status", "New status", "Total", "Currency",
+    "Marketplace", "Zoho record", "When", "Run", "Note",
 )  # fmt: skip
 
 
@@ -111,6 +112,9 @@ def order_events_csv(
                     e.get_action_display(),
                     e.old_status,
                     e.new_status,
+                    "" if e.order_total is None else e.order_total,
+                    e.currency,
+                    marketplace_text(e.marketplace_id),
                     e.zoho_record_id,
                     _local(e.created_at, tz),
                     e.run_id or "",

@@ -206,6 +206,20 @@ class OrderEvent(models.Model):
         help_text="The Sales Order's record id in Zoho CRM, e.g. 4876876000000624001",
     )
     message = models.TextField(blank=True, help_text="Details, or why Zoho CRM refused the record")
+    # The order's amounts and where it was sold, never its buyer (no PII in history).
+    order_total = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Amazon's OrderTotal when recorded, e.g. 59.80; empty while Amazon gives none",
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text='The order total\'s currency, e.g. "BRL"'
+    )
+    marketplace_id = models.CharField(
+        max_length=20, blank=True, help_text='Where the order was placed, e.g. "A2Q3Y263D00KWC"'
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text="When this was recorded")
 
     class Meta:

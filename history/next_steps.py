@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from history.models import SyncRun
+from history.models import OrderEvent, SyncRun
 
 # The fields of the credentials form (their ids are the anchors on the Settings page).
 CREDENTIAL_FIELDS = frozenset(
@@ -28,10 +28,44 @@ CREDENTIAL_FIELDS = frozenset(
 )
 
 
+# Zoho's own help page for adding a currency (the path in its Setup is in the message).
+ZOHO_CURRENCIES_HELP = (
+    "https://help.zoho.com/portal/en/kb/crm/organization-settings/company-settings/"
+    "articles/multiple-currencies"
+)
+REFUSED_CURRENCY = "Zoho refused currency"
+
+
 @dataclass(frozen=True)
 class NextStep:
     text: str
     url: str
+
+
+def refused_currency_message(currency: str) -> str:
+    """An order's history line when Zoho refused its currency (INVALID_DATA on Currency: the
+    multi-currency organisation has not added it)."""
+    code = currency or "of this order"
+    return (
+        f"{REFUSED_CURRENCY} {code}: add {currency or 'it'} in Zoho CRM Setup → General → "
+        "Company Details → Currencies, then Replay."
+    )
+
+
+def _refused_currencies(run: SyncRun) -> list[str]:
+    if not run.records_failed:
+        return []  # the common case costs no query
+    found = (
+        OrderEvent.objects.filter(
+            tenant_id=run.tenant_id,
+            run=run,
+            action=OrderEvent.Action.FAILED,
+            message__startswith=REFUSED_CURRENCY,
+        )
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    return sorted({code for code in found if code})
 
 
 def next_steps_for_run(*, run: SyncRun, quarantined: int = 0) -> list[NextStep]:
@@ -49,6 +83,14 @@ def next_steps_for_run(*, run: SyncRun, quarantined: int = 0) -> list[NextStep]:
     elif code == "zoho:reconnect":
         url = reverse("zoho:connect", kwargs={"tenant_id": tenant_id})
         steps.append(NextStep("Reconnect Zoho CRM", url))
+    refused = _refused_currencies(run)
+    if refused:
+        codes = ", ".join(refused)
+        steps.append(
+            NextStep(f"Add {codes} in Zoho CRM's Currencies (Zoho's help)", ZOHO_CURRENCIES_HELP)
+        )
+        url = reverse("history:run_detail", kwargs={"tenant_id": tenant_id, "run_id": run.pk})
+        steps.append(NextStep("Then replay the failed orders", f"{url}#replay"))
     if quarantined:
         url = reverse("history:run_detail", kwargs={"tenant_id": tenant_id, "run_id": run.pk})
         plural = "s" if quarantined != 1 else ""

@@ -1,4 +1,14 @@
-"""Amazon order items → Zoho Products, one per ASIN."""
+"""Amazon order items → Zoho Products, one per ASIN.
+
+A product has one Unit_Price, so it is kept in the organisation's home currency
+(``names["Org"]["Home Currency"]``, read from Zoho's ``GET /org`` at field set-up): an order
+in another currency never changes it; its Sales Order lines carry their own List_Price in
+the order's currency. A product first seen in an order in another currency (or a Pending
+order without prices) is created without a Unit_Price or Currency Code rather than with a
+foreign price Zoho would show as a home-currency one (a BRL 199.90 read as $199.90 in quotes
+and reports); its first home-currency order fills them in. Never converted: we do not know
+the rate the seller would want, and Zoho keeps its own.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +17,46 @@ from crm_sync.mapping.money import unit_price
 from crm_sync.mapping.records import ZohoRecord, fingerprint, zoho_text
 
 
+def home_currency(names: dict) -> str:
+    """The Zoho organisation's home currency ("" when not known yet)."""
+    return (names.get("Org") or {}).get("Home Currency", "")
+
+
 def product_record(item: OrderItem, currency: str, names: dict) -> ZohoRecord:
-    """One Zoho product per ASIN. Price is the unit price of the order that introduced it."""
+    """One Zoho product per ASIN, priced by ``item`` when its price is in the home currency
+    (any currency while the home currency is not known)."""
     fields = names["Products"]
+    home = home_currency(names)
+    priced = item.item_price is not None and currency != "" and currency == (home or currency)
     data = {
         "Product_Name": zoho_text(item.title) or item.asin,
         "Product_Code": zoho_text(item.seller_sku, 100),
         fields["ASIN No"]: item.asin,
-        fields["Currency Code"]: currency,
         "Product_Active": True,
     }
+    if priced:
+        data[fields["Currency Code"]] = currency
     # Price changes with every promotion; it is not part of "has this product changed".
     content = fingerprint(data)
-    if item.item_price is not None:
+    if priced:
         data["Unit_Price"] = unit_price(item)
-    return ZohoRecord(amazon_key=item.asin, data=data, fingerprint=content)
+        if fields.get("Currency"):  # multi-currency org: the price is in the home currency
+            data[fields["Currency"]] = currency
+    return ZohoRecord(amazon_key=item.asin, data=data, fingerprint=content, create_only=not priced)
 
 
 def products_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
-    """Distinct products of a page of orders, first occurrence wins."""
+    """Distinct products of a page of orders: the first priced occurrence wins, else the
+    first one."""
     seen: dict[str, ZohoRecord] = {}
     for order in orders:
         currency = order.order_total.currency_code if order.order_total else ""
         for item in order.items:
-            if item.asin in seen:
+            found = seen.get(item.asin)
+            if found is not None and not found.create_only:
                 continue
             item_currency = item.item_price.currency_code if item.item_price else currency
-            seen[item.asin] = product_record(item, item_currency, names)
+            record = product_record(item, item_currency, names)
+            if found is None or not record.create_only:
+                seen[item.asin] = record
     return list(seen.values())

@@ -39,11 +39,13 @@ INCOMPLETE_STATUSES = frozenset({"Pending", "PendingAvailability"})
 @dataclass(frozen=True)
 class ZohoRecord:
     """A record ready to write, with the Amazon key it belongs to and a fingerprint of its
-    content (equal fingerprint = nothing to write)."""
+    content (equal fingerprint = nothing to write). ``create_only``: written only while Zoho
+    has no such record (a product known only from orders in another currency)."""
 
     amazon_key: str
     data: dict
     fingerprint: str
+    create_only: bool = False
 
 
 class UnmappableOrderError(Exception):

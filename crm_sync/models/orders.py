@@ -138,6 +138,16 @@ class StagedRecord(models.Model):
         blank=True,
         help_text='Sales orders: the ASIN of each line, in line order, e.g. ["B00TEST001"]',
     )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text='Sales orders: the amounts\' currency, e.g. "BRL"'
+    )
+    order_total = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Sales orders: Amazon's OrderTotal, e.g. 59.80; empty while Pending",
+    )
 
     class Meta:
         constraints = [

@@ -1,12 +1,17 @@
 """Order History rows the pipeline writes, and what a failed order leaves behind: a line
-in the run's report, a ``failed`` event, a count, and the order for its source to hold."""
+in the run's report, a ``failed`` event, a count, and the order for its source to hold.
+
+Each row carries the order's total, currency and marketplace (never its buyer)."""
 
 from __future__ import annotations
 
 from amazon_ext.amazon.types import Order
+from crm_sync.mapping import order_currency
+from crm_sync.mapping.products import home_currency
 from crm_sync.models import StagedRecord
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.sources import FailedOrder
+from crm_sync.zoho.modules import SALES_ORDERS
 from history.models import OrderEvent, SyncRun
 
 
@@ -16,6 +21,9 @@ def failed_order(order: Order) -> FailedOrder:
         order_status=order.order_status,
         purchase_date=order.purchase_date,
         last_update_date=order.last_update_date,
+        marketplace_id=order.marketplace_id or "",
+        currency=order_currency(order)[:3],
+        order_total=order.order_total.amount if order.order_total else None,
     )
 
 
@@ -26,6 +34,9 @@ def failed_row(row: StagedRecord) -> FailedOrder:
         order_status=row.order_status,
         purchase_date=row.purchase_date,
         last_update_date=row.amazon_last_update,
+        marketplace_id=row.marketplace_id,
+        currency=row.currency,
+        order_total=row.order_total,
     )
 
 
@@ -46,7 +57,23 @@ def record_failure(
             new_status=failed.order_status,
             amazon_last_update=failed.last_update_date,
             message=reason[:1000],
+            order_total=failed.order_total,
+            currency=failed.currency,
+            marketplace_id=failed.marketplace_id,
         )
+    )
+
+
+def currency_note(job: SyncJob, currency: str) -> str:
+    """What to say about an order in a currency a single-currency organisation does not use
+    (a multi-currency org records the order's own currency and rate: nothing to say)."""
+    home = home_currency(job.names)
+    single = not job.names.get(SALES_ORDERS, {}).get("Currency")
+    if not (single and home and currency and currency != home):
+        return ""
+    return (
+        f"Order in {currency}; the Zoho organisation uses {home} only: amounts written as "
+        f"Amazon gave them, in {currency} (not converted)."
     )
 
 
@@ -55,6 +82,8 @@ def order_event(
 ) -> OrderEvent:
     """A sales order written to Zoho (created, filled in, status changed). A live update
     (ORDER_CHANGE notification) is recorded as such, what it did to Zoho in the message."""
+    if action != OrderEvent.Action.STATUS_CHANGED:  # a status change writes no amounts
+        message = " ".join(filter(None, [message, currency_note(job, row.currency)]))
     if job.run.trigger == SyncRun.Trigger.LIVE:
         done = OrderEvent.Action(action).label
         message = f"{done}. {message}".strip() if message else done
@@ -69,4 +98,7 @@ def order_event(
         amazon_last_update=row.amazon_last_update,
         zoho_record_id=zoho_id,
         message=message,
+        order_total=row.order_total,
+        currency=row.currency,
+        marketplace_id=row.marketplace_id,
     )

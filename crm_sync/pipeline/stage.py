@@ -41,6 +41,8 @@ TYPED_COLUMNS = [
     "buyer_key",
     "zoho_id",
     "product_keys",
+    "currency",
+    "order_total",
 ]
 
 
@@ -148,10 +150,21 @@ def _row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) 
 def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
     records = mapping.products_for_orders(orders, job.names)
     known = _fingerprints(job, PRODUCTS, [r.amazon_key for r in records])
+    # A product known only from orders in another currency is written only if Zoho has none
+    # yet and no priced version is staged: it must never take a price away.
+    first_only = [r.amazon_key for r in records if r.create_only and r.amazon_key not in known]
+    staged = set(
+        StagedRecord.objects.filter(
+            run=job.run, module=PRODUCTS, amazon_key__in=first_only
+        ).values_list("amazon_key", flat=True)
+        if first_only
+        else ()
+    )
     return [
         _row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
         for r in records
         if known.get(r.amazon_key) != r.fingerprint
+        and not (r.create_only and (r.amazon_key in known or r.amazon_key in staged))
     ]
 
 
@@ -226,6 +239,8 @@ def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKey
         "buyer_key": mapping.buyer_key(order, keyer),
         "zoho_id": state.zoho_id if state else "",
         "product_keys": [item.asin for item in order.items],
+        "currency": mapping.order_currency(order)[:3],
+        "order_total": order.order_total.amount if order.order_total else None,
     }
 
 

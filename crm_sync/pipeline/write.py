@@ -33,6 +33,7 @@ from crm_sync.pipeline.resolve import resolved
 from crm_sync.zoho.line_items import lines_replacing_current
 from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent
+from history.next_steps import refused_currency_message
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ def _written_meanwhile(job: SyncJob, module: str) -> None:
     rows.filter(action="upsert").filter(Exists(same)).delete()
 
 
-def describe_failure(result) -> str:
+def describe_failure(result, row: StagedRecord | None = None) -> str:
+    if result.code == "INVALID_DATA" and getattr(result, "field", None) == "Currency":
+        return refused_currency_message(row.currency if row is not None else "")
     where = f" (field {result.field})" if getattr(result, "field", None) else ""
     return f"Zoho {result.code or 'error'}{where}: {result.message or 'no message'}"
 
@@ -213,7 +216,7 @@ def write_new_orders(job: SyncJob, *, final: bool = True) -> None:
         )
         for (row, _), result in zip(ready, results, strict=True):
             if not result.ok:
-                record_failure(job, failed_row(row), describe_failure(result), events, counts)
+                record_failure(job, failed_row(row), describe_failure(result, row), events, counts)
                 continue
             uncertain = result.uncertain or row.pk in sent_before
             if uncertain:
@@ -286,7 +289,7 @@ def _record_updates(job, rows, results, action, counts, events, done, message=""
         if uncertain:
             _uncertain(job)
         if not result.ok and not uncertain:
-            record_failure(job, failed_row(row), describe_failure(result), events, counts)
+            record_failure(job, failed_row(row), describe_failure(result, row), events, counts)
             continue
         if uncertain and (not result.ok or action == OrderEvent.Action.UPDATED):
             to_verify.append((row, row.zoho_id))

@@ -113,7 +113,8 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
                 credentials, report_quota_wait=quota_wait_reporter(run_id=run.pk)
             )
             connection = calls.zoho.connection
-            if not connection.fields_ready_at:
+            # Set up before the home currency was read: once more, to read it (fields.ORG).
+            if not connection.fields_ready_at or "Org" not in connection.field_api_names:
                 fields_setup(connection=connection, client=calls.zoho)
                 connection.refresh_from_db()
             # Once, after the upgrade to buyer keys: contacts keyed by email move to the key.

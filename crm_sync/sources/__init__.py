@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from amazon_ext.amazon.types import Order, UnreadableOrder
@@ -58,6 +59,10 @@ class FailedOrder:
     order_status: str
     purchase_date: datetime
     last_update_date: datetime
+    # For its Order History row: where it was sold and its total (no buyer data).
+    marketplace_id: str = ""
+    currency: str = ""
+    order_total: Decimal | None = None
 
 
 @runtime_checkable

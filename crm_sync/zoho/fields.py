@@ -36,7 +36,14 @@ KEY_FIELDS: dict[str, str] = {
     CONTACTS: "Amazon Buyer Key",
 }
 # System fields that exist only once an org has switched multi-currency on.
-CURRENCY_FIELDS: dict[str, tuple[str, ...]] = {SALES_ORDERS: ("Currency", "Exchange Rate")}
+CURRENCY_FIELDS: dict[str, tuple[str, ...]] = {
+    SALES_ORDERS: ("Currency", "Exchange Rate"),
+    PRODUCTS: ("Currency",),
+}
+# Not a module: what the mapping needs to know of the org itself, stored beside the field
+# names ({"Org": {"Home Currency": "USD"}}) so every run's ``names`` carries it.
+ORG = "Org"
+HOME_CURRENCY = "Home Currency"
 TEXT_LENGTH = 255  # Zoho's maximum for a single-line text field
 UNIQUE_FIELDS_PER_MODULE = 2  # Zoho's limit
 CREATE_ROUTE = "POST /settings/fields"
@@ -145,6 +152,8 @@ def fields_setup(*, connection: ZohoConnection, client: ZohoClient | None = None
     calls_before = client.stats[CREATE_ROUTE]
     for module, labels in MANUAL_FIELDS.items():
         report["api_names"][module] = _setup_module(client, module, labels, report)
+    # A product's Unit_Price is kept in this currency only (crm_sync.mapping.products).
+    report["api_names"][ORG] = {HOME_CURRENCY: client.org().currency}
     report["create_calls"] = client.stats[CREATE_ROUTE] - calls_before
 
     not_unique = [

@@ -221,6 +221,9 @@ class ZohoOrg:
     type: str
     domain_name: str = ""  # "org649525316": how the org appears in Zoho CRM's web addresses
     time_zone: str = ""  # IANA, e.g. "Europe/Berlin"
+    # The home currency's ISO code ("iso_code"; "currency" is its name, "US Dollar"), per
+    # zoho.com/developer/help/scripting/get-org-info.html.
+    currency: str = ""
 
     @classmethod
     def from_json(cls, data: dict) -> ZohoOrg:
@@ -236,4 +239,5 @@ class ZohoOrg:
             type=_text(data.get("type")),
             domain_name=_text(data.get("domain_name")),
             time_zone=_text(data.get("time_zone")),
+            currency=_text(data.get("iso_code")).upper()[:3],
         )

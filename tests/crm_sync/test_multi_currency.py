@@ -12,6 +12,7 @@ from amazon_ext.services.credentials import credentials_save
 from crm_sync.services.runs import sync_run_start
 from crm_sync.tasks import execute_sync_run
 from history.models import OrderEvent, SyncRun
+from history.next_steps import ZOHO_CURRENCIES_HELP, next_steps_for_run
 from installation.services.install import tenant_install
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.fixtures.sync import connect_tenant, seller_form
@@ -77,7 +78,18 @@ def test_a_currency_the_org_has_not_added_is_refused_and_said(
     assert written and {r.get("Currency") for r in written.values()} - {None} == {"USD"}
     failed = OrderEvent.objects.filter(run=run, action="failed")
     assert failed.exists() and run.records_failed >= failed.count()
-    assert all("Currency" in e.message for e in failed), [e.message for e in failed][:3]
+    # What to do, not Zoho's code: add the currency in Zoho, then Replay.
+    assert {e.currency for e in failed} == {"BRL"}
+    assert {e.message for e in failed} == {
+        "Zoho refused currency BRL: add BRL in Zoho CRM Setup → General → Company Details → "
+        "Currencies, then Replay."
+    }
+    steps = next_steps_for_run(run=run)
+    assert [s.text for s in steps] == [
+        "Add BRL in Zoho CRM's Currencies (Zoho's help)",
+        "Then replay the failed orders",
+    ]
+    assert steps[0].url == ZOHO_CURRENCIES_HELP and steps[1].url.endswith("#replay")
 
 
 def test_a_single_currency_org_gets_no_currency_field(
