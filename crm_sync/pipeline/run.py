@@ -7,7 +7,7 @@ import time
 from django.conf import settings
 
 from crm_sync.models import AmazonOrderState, StagedRecord
-from crm_sync.pipeline.items import not_staged_yet
+from crm_sync.pipeline.items import adopt_staged_work, not_staged_yet
 from crm_sync.pipeline.job import SyncJob
 from crm_sync.pipeline.plan import classify
 from crm_sync.pipeline.quarantine import Quarantine
@@ -22,10 +22,13 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     every SYNC_FLUSH_SECONDS so a long, quota-paced backfill keeps its progress (and the
     source its cursor) if the run is stopped. An order that cannot be read or mapped is
     quarantined (``quarantine``) and does not hold the cursor; the rest go on."""
-    # Leftovers of an earlier run are rebuilt from Amazon; those of a run still running
-    # are kept: this one's (a redelivered task), a backfill's waiting between its turns.
-    # A redelivered run lists everything again: count what it fetched.
-    # (Not "verify" rows: written orders still to be checked in Zoho, pipeline.verify.)
+    # Leftovers an earlier run of this schedule left unwritten are adopted, so their items
+    # are not fetched again (items.py); other leftovers of finished runs are deleted and
+    # rebuilt from Amazon. Those of a run still running are kept: this one's (a redelivered
+    # task), a backfill's waiting between its turns. (Not "verify" rows either: written
+    # orders still to be checked in Zoho, pipeline.verify.) A redelivered run lists
+    # everything again: count what it fetched.
+    adopt_staged_work(job.run)
     StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(
         run__outcome=SyncRun.Outcome.RUNNING
     ).exclude(action="verify").delete()
