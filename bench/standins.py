@@ -19,6 +19,33 @@ from tests.fixtures.amazon import make_amazon_seller
 
 CLIENT_ID, CLIENT_SECRET = "bench-client-id", "bench-client-secret"
 REDIRECT_URI = "http://127.0.0.1/zoho/callback"
+PII_STATUSES = ("Unshipped", "PartiallyShipped", "Shipped")
+
+
+def buyer_keys(book: list[dict], mode: str) -> set[str]:
+    """The Contacts a run should write: one per buyer email Amazon gives, plus the
+    anonymous one. Orders v2026 gives an email only for FBM orders in PII statuses (the
+    stand-in's app has every role); MWS and v0 (with an RDT) for every order past Pending."""
+    keys = set()
+    for o in book:
+        email = (o.get("buyer_email") or "").lower()
+        if mode == "spapi-2026":
+            visible = o.get("status") in PII_STATUSES and o.get("fulfillment_channel") == "MFN"
+        else:
+            visible = o.get("status") not in ("Pending", "PendingAvailability")
+        keys.add(email if email and visible else "withheld")
+    return keys
+
+
+def book_counts(book: list[dict]) -> dict:
+    """What a benchmark's floors need from the book, counted here so the product's process
+    never holds the order book (its peak RSS is then the product's own)."""
+    return {
+        "asins": len({i["asin"] for o in book for i in o.get("items", [])}),
+        "buyer_keys": {
+            mode: len(buyer_keys(book, mode)) for mode in ("mws", "spapi-v0", "spapi-2026")
+        },
+    }
 
 
 def main() -> None:
@@ -74,6 +101,7 @@ def main() -> None:
                     "marketplace_ids": seller.marketplace_ids,
                 },
                 "orders": len(book.orders(seller.seller_id)),
+                "counts": book_counts(book.to_json(seller.seller_id)),
             }
         ),
         flush=True,

@@ -8,23 +8,21 @@
 ``--amazon`` picks the tenant's connection: ``mws`` (default), ``spapi-v0`` (SP-API pinned to
 Orders v0) or ``spapi-2026`` (SP-API, Orders v2026-01-01: the product's default).
 
-Runs Sync Amazon Record twice against a fresh SQLite database and prints, for each run: wall
-time, orders/s, peak memory of this process (the stand-ins run in a child process), Amazon
-calls against the floor (MWS and v0: ⌈O/100⌉ list pages + O item calls; v2026: the pages
-only; a re-run: one list call) and Zoho writes against the floor (⌈P/100⌉ + ⌈C/100⌉ +
-⌈O/100⌉; a re-run: zero). The last line is ``RESULT key=value …``: ``quota_floor_s`` is the
-least time Amazon's quotas allow for the calls the run made (calls beyond each bucket's burst
-at its documented rate, divided by the time scale; buckets refill in parallel, so the
-slowest sets it), ``amazon_s`` the time from the run's first Amazon request to the end of its
-last, ``quota_ratio`` = quota_floor_s / amazon_s (1.0: as fast as Amazon allows).
+Runs Sync Amazon Record twice against a fresh SQLite database; the stand-ins run in a child
+process, so this process is the product alone. Prints per run: wall time, orders/s, the
+product's CPU (``product_cpu_ms_per_order``: user + system CPU of this process over the first
+run, all its threads), peak RSS, Amazon calls and Zoho writes against their floors (see
+bench/README.md). ``--profile FILE`` cProfiles the first run. The last line is ``RESULT``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -36,69 +34,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from bench._sync_measure import ITEM_OPS, LIST_OPS, SPAN, quota_floor_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 TRACE_MEMORY = False
 MODES = ("mws", "spapi-v0", "spapi-2026")
-# operation → (documented rate per second, burst), as the quota floor counts them.
-QUOTAS = {
-    "ListOrders": (1 / 60, 6),
-    "ListOrdersByNextToken": (1 / 60, 6),  # MWS: one bucket with ListOrders
-    "ListOrderItems": (0.5, 30),
-    "ListOrderItemsByNextToken": (0.5, 30),
-    "getOrders": (0.0167, 20),
-    "getOrderItems": (0.5, 30),
-    "searchOrders": (0.0056, 20),
-}
-BUCKET = {"ListOrdersByNextToken": "ListOrders", "ListOrderItemsByNextToken": "ListOrderItems"}
-LIST_OPS = ("ListOrders", "ListOrdersByNextToken", "getOrders", "searchOrders")
-ITEM_OPS = ("ListOrderItems", "ListOrderItemsByNextToken", "getOrderItems", "getOrder")
-
-
-class AmazonSpan:
-    """When the run's first Amazon request started and its last ended: the shared HTTP
-    layer's send, timed (instrumentation only; answers pass through unchanged)."""
-
-    def __init__(self) -> None:
-        self.first: float | None = None
-        self.last: float | None = None
-
-    def install(self) -> None:
-        from amazon_ext.amazon import http
-
-        original = http.send
-
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.first = started if self.first is None else self.first
-                self.last = time.perf_counter()
-
-        http.send = timed
-
-    def reset(self) -> None:
-        self.first = self.last = None
-
-    def seconds(self) -> float:
-        return (self.last - self.first) if self.first is not None else 0.0
-
-
-SPAN = AmazonSpan()
-
-
-def quota_floor_seconds(calls: dict, time_scale: float) -> float:
-    """Calls beyond each bucket's burst at its documented rate; the slowest bucket."""
-    per_bucket: dict[str, int] = {}
-    for operation, count in calls.items():
-        if operation in QUOTAS:
-            bucket = BUCKET.get(operation, operation)
-            per_bucket[bucket] = per_bucket.get(bucket, 0) + count
-    floors = [
-        max(0, count - QUOTAS[bucket][1]) / QUOTAS[bucket][0]
-        for bucket, count in per_bucket.items()
-    ]
-    return max(floors, default=0.0) / time_scale
 
 
 def start_standins(args) -> tuple[subprocess.Popen, dict]:
@@ -192,7 +132,16 @@ def install_tenant(info: dict, mode: str):
     return tenant
 
 
-def one_run(tenant, label: str, floors: dict, time_scale: float) -> dict:
+def _cpu_seconds() -> float:
+    """User + system CPU of this process (all its threads): the product, since the task runs
+    eagerly here and the stand-ins live in a child process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(
+    tenant, label: str, floors: dict, time_scale: float, profile: str | None = None
+) -> dict:
     from crm_sync.services.runs import sync_run_start
     from crm_sync.tasks import execute_sync_run
     from history.models import SyncRun
@@ -201,10 +150,20 @@ def one_run(tenant, label: str, floors: dict, time_scale: float) -> dict:
         tracemalloc.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     SPAN.reset()
+    profiler = cProfile.Profile() if profile else None
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     run = sync_run_start(tenant=tenant, schedule="sync_amazon_record", trigger="manual")
     execute_sync_run.apply(args=[run.pk])
+    if profiler:
+        profiler.disable()
     wall = time.perf_counter() - started
+    cpu_s = _cpu_seconds() - cpu_before
+    if profiler:
+        profiler.dump_stats(profile)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     peak = tracemalloc.get_traced_memory()[1] if TRACE_MEMORY else 0
     tracemalloc.stop()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -223,6 +182,10 @@ def one_run(tenant, label: str, floors: dict, time_scale: float) -> dict:
         f"products {run.products_created}, contacts {run.contacts_created}"
     )
     print(f"orders/s             {run.orders_fetched / wall:10.1f}")
+    print(
+        f"CPU (product)        {cpu_s:10.2f} s   this run, "
+        f"{1000 * cpu_s / max(run.orders_fetched, 1):.3f} ms per order"
+    )
     print(f"CPU (this process)   {cpu.ru_utime + cpu.ru_stime:10.1f} s   since start")
     if TRACE_MEMORY:
         print(f"peak traced memory   {peak / 2**20:10.1f} MiB   (Python allocations)")
@@ -249,25 +212,8 @@ def one_run(tenant, label: str, floors: dict, time_scale: float) -> dict:
         "amazon_s": amazon_s,
         "floor_s": floor_s,
         "rss_mb": rss_after / 1024,
+        "cpu_s": cpu_s,
     }
-
-
-PII_STATUSES = ("Unshipped", "PartiallyShipped", "Shipped")
-
-
-def buyer_keys(book: list[dict], mode: str) -> set[str]:
-    """The Contacts the run should write: one per buyer email Amazon gives, plus the
-    anonymous one. Orders v2026 gives an email only for FBM orders in PII statuses (the
-    stand-in's app has every role); MWS and v0 (with an RDT) for every order past Pending."""
-    keys = set()
-    for o in book:
-        email = (o.get("buyer_email") or "").lower()
-        if mode == "spapi-2026":
-            visible = o.get("status") in PII_STATUSES and o.get("fulfillment_channel") == "MFN"
-        else:
-            visible = o.get("status") not in ("Pending", "PendingAvailability")
-        keys.add(email if email and visible else "withheld")
-    return keys
 
 
 def main() -> None:
@@ -283,6 +229,11 @@ def main() -> None:
         action="store_true",
         help="also trace Python allocations (slows the run about 2x)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile the first run into FILE (pstats; slows the run) and print its top",
+    )
     args = parser.parse_args()
     global TRACE_MEMORY
     TRACE_MEMORY = args.trace_memory
@@ -294,24 +245,21 @@ def main() -> None:
             SPAN.install()
             tenant = install_tenant(info, args.amazon)
             orders = info["orders"]
-            stats = requests.get(f"{info['amazon_url']}/_sandbox/orders", timeout=60).json()
-            book = stats if isinstance(stats, list) else stats.get("orders", [])
-            asins = {i["asin"] for o in book for i in o.get("items", [])}
-            buyers = buyer_keys(book, args.amazon)
+            # Counted by the stand-ins' process: the product's process never holds the book.
+            asins = info["counts"]["asins"]
+            buyers = info["counts"]["buyer_keys"][args.amazon]
             floors = {
                 "list": math.ceil(orders / 100),
                 "items": 0 if args.amazon == "spapi-2026" else orders,
-                "zoho": math.ceil(len(asins) / 100)
-                + math.ceil(len(buyers) / 100)
-                + math.ceil(orders / 100),
+                "zoho": math.ceil(asins / 100) + math.ceil(buyers / 100) + math.ceil(orders / 100),
             }
             print(
-                f"book: {orders} orders, {len(asins)} products, {len(buyers)} buyer keys; "
+                f"book: {orders} orders, {asins} products, {buyers} buyer keys; "
                 f"amazon={args.amazon} throttle={'on' if args.throttle else 'off'} "
                 f"time-scale={args.time_scale}"
             )
             scale = args.time_scale if args.throttle else 1e6
-            first = one_run(tenant, "first run", floors, scale)
+            first = one_run(tenant, "first run", floors, scale, profile=args.profile)
             rerun = one_run(
                 tenant, "second run (nothing new)", {"list": 1, "items": 0, "zoho": 0}, scale
             )
@@ -330,6 +278,12 @@ def main() -> None:
                 "zoho_writes": first["zoho_writes"],
                 "zoho_floor": floors["zoho"],
                 "rerun_zoho_writes": rerun["zoho_writes"],
+                "product_cpu_s": f"{first['cpu_s']:.2f}",
+                "product_cpu_ms_per_order": (
+                    f"{1000 * first['cpu_s'] / run.orders_fetched:.3f}"
+                    if run.orders_fetched
+                    else "0"
+                ),
                 "peak_rss_mb": f"{max(first['rss_mb'], rerun['rss_mb']):.0f}",
                 "throttle": "on" if args.throttle else "off",
                 "time_scale": f"{args.time_scale:g}",

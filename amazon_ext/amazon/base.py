@@ -252,11 +252,26 @@ def fetch_items_concurrently(
     if workers == 1:
         return {oid: list_order_items(oid) for oid in wanted}
     results: dict[str, tuple[OrderItem, ...]] = {}
+    stop = threading.Event()
+
+    def walk(share: Sequence[str]) -> None:
+        # One task per worker walking its share, not one per order: 100 futures a page
+        # cost more CPU in queue hand-offs and wake-ups than the calls' own client work.
+        for oid in share:
+            if stop.is_set():
+                return
+            try:
+                results[oid] = list_order_items(oid)
+            except BaseException:
+                stop.set()
+                raise
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
     try:
-        futures = {pool.submit(list_order_items, oid): oid for oid in wanted}
+        futures = [pool.submit(walk, wanted[n::workers]) for n in range(workers)]
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
+            future.result()
     finally:
+        stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
     return {oid: results[oid] for oid in wanted}

@@ -72,12 +72,16 @@ def zoho_text(value: str | None, limit: int = 255) -> str:
     return (value or "").strip()[:limit]
 
 
+# Values that are JSON-ready as they are: not walked into (most of a record's values).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json_ready(data):
     """Decimals become JSON numbers only at the edge (exact for 2-decimal amounts)."""
     if isinstance(data, dict):
-        return {k: to_json_ready(v) for k, v in data.items()}
+        return {k: v if type(v) in _PLAIN else to_json_ready(v) for k, v in data.items()}
     if isinstance(data, list):
-        return [to_json_ready(v) for v in data]
+        return [v if type(v) in _PLAIN else to_json_ready(v) for v in data]
     if isinstance(data, Decimal):
         return float(data) if data != data.to_integral_value() else int(data)
     return data

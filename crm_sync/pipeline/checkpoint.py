@@ -14,6 +14,7 @@ from django.utils import timezone
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.pipeline.bulk import bulk_upsert
 from crm_sync.pipeline.job import Counts, SyncJob
 from history.models import OrderEvent
 
@@ -49,9 +50,8 @@ def save_states(states: Sequence[AmazonOrderState]) -> None:
     now = timezone.now()
     for state in states:
         state.updated_at = now
-    AmazonOrderState.objects.bulk_create(
+    bulk_upsert(
         states,
-        update_conflicts=True,
         unique_fields=["tenant", "amazon_order_id"],
         update_fields=["order_status", "last_update_date", "complete", "zoho_id", "updated_at"],
     )
@@ -78,16 +78,15 @@ def checkpoint(
         kept.append(row)
     with transaction.atomic():
         if links:
-            ZohoLink.objects.bulk_create(
+            bulk_upsert(
                 links,
-                update_conflicts=True,
                 unique_fields=["tenant", "module", "amazon_key"],
                 update_fields=["zoho_id", "fingerprint", "updated_at"],
             )
         if states:
             save_states(states)
         if events:
-            OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
+            bulk_upsert(events, ignore_conflicts=True)
         if kept:
             StagedRecord.objects.bulk_update(kept, ["action", "zoho_id"])
         kept_ids = {row.pk for row in kept}

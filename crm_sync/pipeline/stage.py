@@ -22,6 +22,7 @@ from crm_sync.buyer_keys import BuyerKeyer
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
 from crm_sync.models.data_protection import BuyerDataHold
 from crm_sync.pipeline import holds
+from crm_sync.pipeline.bulk import bulk_upsert
 from crm_sync.pipeline.checkpoint import save_states, state_of_order
 from crm_sync.pipeline.events import failed_order, record_failure
 from crm_sync.pipeline.job import Counts, SyncJob
@@ -81,9 +82,8 @@ def stage(
                 run=job.run, module=CONTACTS, amazon_key__in=superseded
             ).delete()
         if rows:
-            StagedRecord.objects.bulk_create(
+            bulk_upsert(
                 rows,
-                update_conflicts=True,
                 unique_fields=["run", "module", "amazon_key"],
                 update_fields=["action", "data", "fingerprint", *TYPED_COLUMNS],
             )
