@@ -1,11 +1,16 @@
 """Geometry for the dashboard's inline SVG bar charts: pure functions, no I/O.
 
-Rendered on the server, so the charts need no JavaScript and no chart library.
+Rendered on the server, so the charts need no JavaScript and no chart library. The bars'
+markup is built here (``bars_svg``) rather than by a template loop: the loop's ~300 variable
+lookups were a fifth of the dashboard's time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 600
 HEIGHT = 160
@@ -45,6 +50,26 @@ def bar_chart(points: list[tuple[str, int]], *, css: dict[str, str] | None = Non
             )
         )
     return bars
+
+
+def bars_svg(bars: list[Bar], *, unit: str, tick_every: int = 7) -> SafeString:
+    """The ``<g>`` of each bar (its tooltip, rect and, every ``tick_every`` bars, its label)
+    for the chart's ``<svg>``; labels are escaped, numbers are the geometry's own."""
+    parts = []
+    for i, b in enumerate(bars):
+        label = escape(b.label)
+        plural = "" if b.value == 1 else "s"
+        tick = (
+            f'<text x="{b.x}" y="{HEIGHT - 4}" class="tick">{label}</text>'
+            if i % tick_every == 0
+            else ""
+        )
+        parts.append(
+            f"<g><title>{label}: {b.value} {unit}{plural}</title>\n"
+            f'        <rect x="{b.x}" y="{b.y}" width="{b.width}" height="{b.height}" class="bar"/>\n'
+            f"        {tick}\n      </g>"
+        )
+    return mark_safe("\n      ".join(parts))  # noqa: S308 (escaped above)
 
 
 @dataclass(frozen=True)

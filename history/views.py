@@ -8,11 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from history.charts import bar_chart, outcome_rows
+from history.charts import bar_chart, bars_svg, outcome_rows
 from history.forms import OrderSearchForm, RunFilterForm
 from history.models import SyncRun
 from history.next_steps import next_steps_for_run
 from history.quarantine import quarantined_count_for_run, replayable_ids_for_run
+from history.run_rows import run_rows
 from history.selectors import (
     order_events_for_run,
     order_events_for_tenant,
@@ -53,8 +54,12 @@ def dashboard(request: HttpRequest, tenant_id: int) -> HttpResponse:
         page=page,
         query=_query_without_cursor(request),
         first_page=not request.GET.get("after"),
+        run_rows=run_rows(page.items, tenant_id=tenant.id, time_zone=tenant.time_zone),
         per_day=per_day,
-        per_day_bars=bar_chart([(d.day.strftime("%b %-d"), d.orders) for d in per_day]),
+        per_day_rows=[(d.day.strftime("%b %-d"), d.orders) for d in per_day if d.orders],
+        per_day_svg=bars_svg(
+            bar_chart([(d.day.strftime("%b %-d"), d.orders) for d in per_day]), unit="order"
+        ),
         per_day_total=sum(d.orders for d in per_day),
         outcomes=outcome_rows(outcomes, labels),
         chart_days=CHART_DAYS,
