@@ -39,7 +39,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from werkzeug.wrappers import Request, Response
 
 from sandbox.amazon import notifications as notifications_api
-from sandbox.amazon import orders_v2026, regions
+from sandbox.amazon import orders_v2026, regions, sellers_api
 from sandbox.amazon import reports as reports_api
 from sandbox.amazon.records import (
     ITEMS_PAGE_SIZE,
@@ -68,6 +68,7 @@ RATE_LIMITS = {
     "createRestrictedDataToken": (1.0, 10, "1.0"),
     **orders_v2026.RATE_LIMITS,
     **reports_api.RATE_LIMITS,
+    **sellers_api.RATE_LIMITS,
 }
 AUTH_CODE_TTL = 300
 LATENCY = timedelta(minutes=2)
@@ -215,6 +216,7 @@ class SpApi:
             or orders_v2026.owns(path)
             or notifications_api.owns(path)
             or reports_api.owns(path)
+            or sellers_api.owns(path)
         )
 
     def handle(self, request: Request) -> Response:
@@ -436,6 +438,8 @@ class SpApi:
             return "createRestrictedDataToken", None
         if reports_api.owns(path):
             return reports_api.operation(request.method, path) or ("", None)
+        if sellers_api.owns(path):
+            return sellers_api.operation(request.method, path) or ("", None)
         if request.method != "GET":
             return "", None
         if orders_v2026.owns(path):
@@ -513,6 +517,10 @@ class SpApi:
                 return self._json(data, status, rate)
             if operation == "getOrderItems":
                 return self._json({"payload": self._get_items(ctx, order_id)}, 200, rate)
+            if operation == sellers_api.GET_PARTICIPATIONS:
+                return self._json(sellers_api.participations(ctx), 200, rate)
+            if operation == sellers_api.GET_FEES_FOR_ASIN:
+                return self._json(sellers_api.fees_estimate(ctx, order_id), 200, rate)
             return self._json(self._create_rdt(ctx), 200, rate)
         except SpError as err:
             return self._error(err, rate)

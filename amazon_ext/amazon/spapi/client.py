@@ -46,6 +46,7 @@ from amazon_ext.amazon.spapi.orders_v0 import OrdersApi, OrdersV0
 from amazon_ext.amazon.spapi.orders_v2026 import Orders20260101
 from amazon_ext.amazon.spapi.rdt import RDT_WITHHELD_NOTE, RestrictedTokens
 from amazon_ext.amazon.spapi.region import region_host
+from amazon_ext.amazon.spapi.sellers import SellerCheck, check_seller
 from amazon_ext.amazon.spapi.transport import SpApiTransport
 
 __all__ = ["RDT_WITHHELD_NOTE", "SpApiClient"]
@@ -242,9 +243,8 @@ class SpApiClient(SpApiOrders):
            the Orders role (a 403 with a fresh token: they did not; if v0 answers, this
            marketplace refuses v2026 and the first run falls back);
         2. while Orders v0 exists, one getOrders of at most one order (its own bucket): Amazon
-           names a configured Marketplace ID the seller does not sell in. After v0's
-           shut-off the first listing names it instead. (The Sellers API's
-           getMarketplaceParticipations would do this for good; see the README.)
+           names a configured Marketplace ID the seller does not sell in (``check_seller``'s
+           getMarketplaceParticipations does so for good, also after v0's shut-off).
 
         Returns the configured marketplace ids."""
         self._check()
@@ -267,3 +267,14 @@ class SpApiClient(SpApiOrders):
                 max_results=1,
             )
         return list(self.marketplace_ids)
+
+    def check_seller(self) -> SellerCheck:
+        """Bind the Seller ID to the refresh token as far as Amazon lets us (spapi/sellers.py):
+        the token must sell in every Marketplace ID, and be this seller's where Amazon says."""
+        self._check()
+        return check_seller(
+            self._transport,
+            self._lwa,
+            seller_id=self.seller_id,
+            marketplace_ids=list(self.marketplace_ids),
+        )

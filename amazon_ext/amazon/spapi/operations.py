@@ -43,3 +43,11 @@ GET_ORDER_2026 = "getOrder@2026-01-01"
 USAGE_PLANS[SEARCH_ORDERS_2026] = UsagePlan(0.0056, 20)
 USAGE_PLANS[GET_ORDER_2026] = UsagePlan(0.5, 30)
 ORDERS_2026_PATH = "/orders/2026-01-01/orders"
+
+# Sellers API v1 (sellers.json) and Product Fees v0 (productFeesV0.json): who a token belongs
+# to (spapi/sellers.py).
+GET_PARTICIPATIONS = "getMarketplaceParticipations"
+GET_FEES_FOR_ASIN = "getMyFeesEstimateForASIN"
+USAGE_PLANS[GET_PARTICIPATIONS] = UsagePlan(0.016, 15)
+USAGE_PLANS[GET_FEES_FOR_ASIN] = UsagePlan(1.0, 2)
+PARTICIPATIONS_PATH = "/sellers/v1/marketplaceParticipations"
