@@ -15,7 +15,14 @@ from crm_sync.models import StagedRecord
 from crm_sync.services.data_protection_settings import keyer_for_tenant
 from history.models import SyncRun
 from tests.crm_sync.test_sync_flow import assert_zoho_matches_book, field, run_job
-from tests.fixtures.amazon import make_amazon_book
+from tests.fixtures.amazon import make_amazon_book, make_amazon_seller
+
+
+@pytest.fixture
+def amazon_seller():
+    # One marketplace, one currency: a product's price and currency across marketplaces is
+    # the mapping's business (crm_sync.mapping.products), not the flushes'.
+    return make_amazon_seller(marketplace_ids=["ATVPDKIKX0DER"])
 
 
 @pytest.fixture
