@@ -115,6 +115,8 @@ def execute_sync_run(self, run_id: int) -> None:
             executor=executor,
             failed_with=f"An internal error stopped the run (reference: run {run_id}).",
         )
+    if run.outcome == SyncRun.Outcome.RUNNING:
+        return  # a backfill goes on in a task of its own (services.execute)
     manual_slot_give_back(run_id=run.pk)
     send_run_email.delay(run.pk)
     mirror_run_to_zoho.delay(run.pk)

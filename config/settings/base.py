@@ -273,6 +273,9 @@ SYNC_FLUSH_SECONDS = env_int("SYNC_FLUSH_SECONDS", 300)
 # Those flushes write full batches of 100 only; a remainder (and the orders that need it)
 # waits at most this long before it is written part-full, and the source's cursor with it.
 SYNC_PARTIAL_WRITE_SECONDS = env_int("SYNC_PARTIAL_WRITE_SECONDS", 1800)
+# A backfill task that has run this long stops after its current report, everything read
+# written, and sends the next task for the same run: none nears SYNC_SOFT_TIME_LIMIT.
+BACKFILL_TASK_SECONDS = env_int("BACKFILL_TASK_SECONDS", 3600)
 # A backfill writes this many orders per turn before the tenant's daily runs may go first.
 BACKFILL_BATCH_ORDERS = env_int("BACKFILL_BATCH_ORDERS", 2000)
 # Report orders purchased this recently that we hold as Pending are read again with getOrder

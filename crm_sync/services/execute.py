@@ -12,10 +12,11 @@ from amazon_ext.amazon.factory import orders_client_for
 from amazon_ext.models import AmazonCredentials
 from crm_sync.pipeline import SyncJob, run_pipeline
 from crm_sync.services.buyer_key_migration import buyer_keys_migrate
+from crm_sync.services.enqueue import run_execution_enqueue
 from crm_sync.services.lease import RunLease
 from crm_sync.services.next_step import sync_run_set_next_step
 from crm_sync.services.progress import quota_wait_reporter
-from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat
+from crm_sync.services.runs import sync_run_finish, sync_run_heartbeat, sync_run_release
 from crm_sync.sources.for_run import source_for_run
 from crm_sync.zoho.client import client_for
 from crm_sync.zoho.errors import ZohoError, ZohoReconnectRequiredError
@@ -133,6 +134,15 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
             )
             run_pipeline(job, source)
             lease.check()
+            goes_on = getattr(source, "continues", False)
+            if goes_on:
+                renew(calls())  # this task's API calls, for the next one to add to
+        if goes_on:
+            # A long backfill stopped at its task budget, everything it read written: the
+            # next task takes the run on from its next chunk (no task nears the time limit).
+            sync_run_release(run_id=run.pk, executor=executor)
+            run_execution_enqueue(run_id=run.pk)
+            return run
         return sync_run_finish(
             run_id=run.pk,
             executor=executor,

@@ -17,7 +17,9 @@ allows, so Amazon prepares them while this one is written.
   that one is read again with getOrder (v2026, items included) so its buyer is not lost.
 * **Turns**: the source writes ``BATCH_ORDERS`` orders per turn (``BackfillTurn``), and
   between turns lets the tenant's daily runs go first.
-* **Cancel**: asked between batches; what is written stays written.
+* **Cancel**: asked between batches; what is written stays written; the run ends Cancelled.
+* **Task budget**: after ``BACKFILL_TASK_SECONDS`` the source stops after its current chunk
+  (``continues``) and the run goes on in a task of its own (``services.execute``).
 * **Preview** (``preview=True``): no turns, no commits, no status changes but the report ids
   (so the real run reuses the reports Amazon already prepared).
 """
@@ -25,8 +27,8 @@ allows, so Amazon prepares them while this one is written.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,8 +36,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from amazon_ext.amazon.types import Order, UnreadableOrder
-from crm_sync import mapping
-from crm_sync.models import AmazonOrderState, Backfill, BackfillChunk
+from crm_sync.models import Backfill, BackfillChunk
 from crm_sync.sources import FailedOrder, SourceBatch
 from crm_sync.sources.report_fetch import (
     BackfillStopped,
@@ -44,6 +45,7 @@ from crm_sync.sources.report_fetch import (
     ReportFetcher,
 )
 from crm_sync.sources.reports_commit import last_chunk_without_waiting
+from crm_sync.sources.reports_merge import merge_with_held
 from history.models import SyncRun
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,6 @@ logger = logging.getLogger(__name__)
 PAGE = 100  # orders per pipeline batch (one Zoho write each, once staged)
 # Orders per turn (crm_sync.services.backfill_turn): a daily run waits at most this long.
 BATCH_ORDERS = int(getattr(settings, "BACKFILL_BATCH_ORDERS", 2000))
-BUYER_DATA_WINDOW = timedelta(days=getattr(settings, "BACKFILL_BUYER_DATA_DAYS", 30))
 
 
 class BackfillSource:
@@ -79,6 +80,9 @@ class BackfillSource:
         self.failed = 0
         self.completed_by_get_order = 0
         self.stale_skipped = 0
+        self.cancelled = False
+        self.continues = False  # stopped at the task budget: the run goes on in a new task
+        self._started = time.monotonic()
         self._pending: list[tuple[int, Order]] = []  # (chunk position, order) to write
         self._unreadable: list[UnreadableOrder] = []
         self._in_turn = 0
@@ -106,6 +110,10 @@ class BackfillSource:
                     break
                 yield from self._chunk(chunk)
                 following = chunks[n + 1] if n + 1 < len(chunks) else None
+                if following is not None and self._over_budget():
+                    yield from self._rest()  # all read so far written; the next task goes on
+                    self.continues = True
+                    break
                 if following is not None and not self.fetcher.ready(following):
                     # Amazon is still preparing the next report: write what is staged and
                     # give the tenant back while we wait.
@@ -119,6 +127,7 @@ class BackfillSource:
             if self.turn is not None and self.turn.inside:
                 self.turn.leave()
         if self._cancelled():
+            self.cancelled = True  # the run ends "Cancelled" (services.execute)
             self._set_status(Backfill.Status.CANCELLED)
 
     def hold(self, failed: FailedOrder) -> None:
@@ -220,39 +229,12 @@ class BackfillSource:
         )
 
     def _merge(self, orders: list[Order]) -> list[Order]:
-        """Leave out what we hold as new or newer; complete by getOrder the Pending orders
-        we hold that the report shows complete, while Amazon still gives their buyer."""
-        states = {
-            s.amazon_order_id: s
-            for s in AmazonOrderState.objects.filter(
-                tenant_id=self.backfill.tenant_id,
-                amazon_order_id__in=[o.amazon_order_id for o in orders],
-            ).only("amazon_order_id", "last_update_date", "complete")
-        }
-        kept, refetch = [], []
-        window_start = self._now() - BUYER_DATA_WINDOW
-        for order in orders:
-            state = states.get(order.amazon_order_id)
-            if state is not None and order.last_update_date <= state.last_update_date:
-                self.stale_skipped += 1
-                continue
-            if (
-                state is not None
-                and not state.complete
-                and mapping.is_complete(order)
-                and order.purchase_date >= window_start
-                and getattr(self.amazon, "items_included", False)
-            ):
-                refetch.append(order)
-                continue
-            kept.append(order)
-        if refetch:
-            fresh = {o.amazon_order_id: o for o in self.amazon.get_orders(
-                [o.amazon_order_id for o in refetch]
-            )}  # fmt: skip
-            self.completed_by_get_order += len(fresh)
-            kept += [fresh.get(o.amazon_order_id, o) for o in refetch]
-        return kept
+        merged = merge_with_held(
+            orders, tenant_id=self.backfill.tenant_id, amazon=self.amazon, now=self._now()
+        )
+        self.stale_skipped += merged.stale_skipped
+        self.completed_by_get_order += merged.completed_by_get_order
+        return merged.orders
 
     # ---- turns, status -------------------------------------------------------------------
 
@@ -265,6 +247,11 @@ class BackfillSource:
         self._in_turn = 0
         if self.turn is not None and self.turn.inside:
             self.turn.leave()
+
+    def _over_budget(self) -> bool:
+        if self.preview:
+            return False
+        return time.monotonic() - self._started >= settings.BACKFILL_TASK_SECONDS
 
     def _cancelled(self) -> bool:
         if self.preview:
