@@ -39,6 +39,7 @@ class SyncRun(models.Model):
         NO_ORDERS = "no_orders", "No orders"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
 
     tenant = models.ForeignKey(
         Tenant,

@@ -149,6 +149,7 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
             notes=list(getattr(calls.amazon, "run_notes", []) or []),
             api_calls=calls(),
             failures=job.failures,
+            cancelled=getattr(source, "cancelled", False),
         )
     except AmazonCredentialError as exc:
         label = CREDENTIAL_FIELD_NAMES.get(exc.field, "Marketplace IDs")

@@ -25,6 +25,7 @@ SUBJECTS = {
     SyncRun.Outcome.NO_ORDERS: "Amazon sync: {schedule} found no new orders",
     SyncRun.Outcome.FAILED: "Amazon sync: {schedule} failed",
     SyncRun.Outcome.SKIPPED: "Amazon sync: {schedule} skipped",
+    SyncRun.Outcome.CANCELLED: "Amazon sync: {schedule} cancelled",
 }
 
 

@@ -126,8 +126,10 @@ def sync_run_finish(
     notes: list[str] | None = None,
     api_calls: dict | None = None,
     failures: list[str] | None = None,
+    cancelled: bool = False,
 ) -> SyncRun:
-    """Close the run with its outcome, decided from the counts the pages recorded. With an
+    """Close the run with its outcome, decided from the counts the pages recorded
+    (``cancelled``: the user stopped it, a backfill; what it wrote stays). With an
     ``executor``, only while it still holds the run (a superseded copy closes nothing)."""
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
@@ -150,12 +152,14 @@ def sync_run_finish(
             run.outcome = SyncRun.Outcome.FAILED
             run.error = f"{failed_with} {written_before_the_error(run)}"
         elif run.records_failed:
-            run.outcome = SyncRun.Outcome.PARTIAL
+            run.outcome = SyncRun.Outcome.CANCELLED if cancelled else SyncRun.Outcome.PARTIAL
             shown = (failures or [])[:20]
             more = run.records_failed - len(shown)
             run.error = f"{run.records_failed} record(s) could not be written to Zoho CRM:\n" + (
                 "\n".join(shown) + (f"\n… and {more} more." if more > 0 else "")
             )
+        elif cancelled:
+            run.outcome = SyncRun.Outcome.CANCELLED
         elif changed == 0:
             run.outcome = SyncRun.Outcome.NO_ORDERS
         else:
