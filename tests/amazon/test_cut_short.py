@@ -117,3 +117,26 @@ def test_the_mws_client_asks_again_after_a_cut_answer(raw_server, cut):  # noqa:
     )
     assert client.service_status()
     assert client.stats.calls["GetServiceStatus"] == 2 and client.stats.retries == 1
+
+
+def test_a_cut_lwa_token_answer_is_asked_again(raw_server, settings):  # noqa: F811
+    from amazon_ext.amazon.spapi.lwa_endpoint import post_token
+
+    settings.AMAZON_QUOTA_TIME_SCALE = 1000
+    token = b'{"access_token": "Atza|sandbox", "token_type": "bearer", "expires_in": 3600}'
+    answers = [token[:20], token]
+
+    def behave(conn: socket.socket) -> None:
+        body = answers.pop(0)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    server = raw_server(behave)
+    answer = post_token(
+        {"grant_type": "refresh_token"}, token_url=server.url, secrets=(), what="refresh"
+    )
+    assert answer["access_token"] == "Atza|sandbox"
+    assert server.connections == 2

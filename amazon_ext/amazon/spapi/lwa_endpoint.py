@@ -21,6 +21,7 @@ import logging
 from django.conf import settings
 
 from amazon_ext.amazon import http
+from amazon_ext.amazon.complete import json_cut_short
 from amazon_ext.amazon.errors import (
     AmazonCredentialError,
     AmazonRequestError,
@@ -108,6 +109,9 @@ def _classify(
     status = answer.status
     if status == 200 and body.get("access_token"):
         return Outcome.done(body)
+    if status == 200 and json_cut_short(answer.body):
+        # Cut in transit: ask again (a spent authorization code then says so: invalid_grant).
+        return Outcome.retry(_not_answered(what, tries, "the answer was cut short"))
     if error == "invalid_client" or status == 401:
         raise AmazonCredentialError(
             CLIENT_REFUSED, field="lwa_client_secret", code="invalid_client"
