@@ -236,6 +236,9 @@ LIVE_UPDATES_MAX_RECEIVES = env_int("LIVE_UPDATES_MAX_RECEIVES", 5)
 LIVE_UPDATES_WAIT_SECONDS = env_int("LIVE_UPDATES_WAIT_SECONDS", 20)
 LIVE_UPDATES_GATHER_SECONDS = env_float("LIVE_UPDATES_GATHER_SECONDS", 0.5)
 LIVE_UPDATES_RETRY_SECONDS = env_int("LIVE_UPDATES_RETRY_SECONDS", 30)
+# A status change of an order we hold in full is read from the notification's Summary
+# (no getOrder); off: every changed order is fetched.
+LIVE_UPDATES_STATUS_FROM_SUMMARY = env_bool("LIVE_UPDATES_STATUS_FROM_SUMMARY", True)
 
 # Zoho CRM (a server-based client from api-console.zoho.com).
 ZOHO_CLIENT_ID = env_str("ZOHO_CLIENT_ID", "")

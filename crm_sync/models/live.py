@@ -106,8 +106,8 @@ class NotificationDestination(models.Model):
 
 
 class NotificationReceipt(models.Model):
-    """One ORDER_CHANGE notification, by Amazon's NotificationId. Amazon may deliver it
-    twice and SQS may hand it out again: a receipt already ``done`` means its message is
+    """One ORDER_CHANGE notification of one organisation, by Amazon's NotificationId. Amazon
+    may deliver it twice and SQS may hand it out again: a receipt already ``done`` means its message is
     deleted without another getOrder. ``run`` is the live-update run that carries it; the
     run's source reads its pending receipts (so a run resumed after a crash knows them)."""
 
@@ -118,7 +118,7 @@ class NotificationReceipt(models.Model):
         DEAD = "dead", "Dead-lettered"
 
     notification_id = models.CharField(
-        max_length=100, unique=True, help_text="Amazon's NotificationId, e.g. a UUID"
+        max_length=100, help_text="Amazon's NotificationId, e.g. a UUID"
     )
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, related_name="+", help_text="Whose order changed"
@@ -128,6 +128,24 @@ class NotificationReceipt(models.Model):
     )
     change_time = models.DateTimeField(
         help_text="OrderChangeTrigger.TimeOfOrderChange (else EventTime), UTC"
+    )
+    # What the notification's Summary says (OrderChangeNotification.json: MarketplaceId,
+    # OrderStatus, PurchaseDate are required there). For an order we already hold in full,
+    # that is all a status change needs, so no getOrder (crm_sync.sources.notifications).
+    order_status = models.CharField(
+        max_length=32, blank=True, help_text='Summary.OrderStatus, e.g. "Shipped"; empty: unread'
+    )
+    marketplace_id = models.CharField(
+        max_length=20, blank=True, help_text='Summary.MarketplaceId, e.g. "ATVPDKIKX0DER"'
+    )
+    purchase_date = models.DateTimeField(
+        null=True, blank=True, help_text="Summary.PurchaseDate (UTC)"
+    )
+    latest_delivery_date = models.DateTimeField(
+        null=True, blank=True, help_text="Summary.LatestDeliveryDate (UTC), when given"
+    )
+    change_type = models.CharField(
+        max_length=40, blank=True, help_text='OrderChangeType, e.g. "OrderStatusChange"'
     )
     state = models.CharField(
         max_length=16,
@@ -150,6 +168,12 @@ class NotificationReceipt(models.Model):
     )
 
     class Meta:
+        constraints = [
+            # One per organisation: a seller connected in two gets the notification in both.
+            models.UniqueConstraint(
+                fields=["tenant", "notification_id"], name="one_receipt_per_tenant"
+            )
+        ]
         indexes = [
             models.Index(fields=["tenant", "state"], name="receipt_tenant_state"),
             models.Index(fields=["run", "state"], name="receipt_run_state"),

@@ -7,6 +7,7 @@ Called from ``crm_sync.pipeline.stage`` for each staged batch.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from collections.abc import Iterable
@@ -76,6 +77,10 @@ def _milestones(hold: BuyerDataHold, order: Order, retention_days: int) -> None:
     refresh_expiry(hold, retention_days=retention_days)
 
 
+def _milestone_values(hold: BuyerDataHold) -> tuple:
+    return tuple(getattr(hold, name) for name in UPDATED_FIELDS[3:9])
+
+
 def refresh_expiry(hold: BuyerDataHold, *, retention_days: int) -> None:
     """Recompute delivery and expiry from the milestones and the tenant's retention."""
     delivered = retention.delivery(
@@ -137,9 +142,18 @@ def prepare(
         hold = existing.get(order_id)
         if hold is None or hold.removed_at is not None:
             continue
+        before = _milestone_values(hold)
         _milestones(hold, order, retention_days)
-        holds[order_id] = hold
+        # Saved only when something moved (a live status flip usually moves nothing).
+        if order_id in holds or _milestone_values(hold) != before:
+            holds[order_id] = hold
     return cleaned, list(holds.values())
+
+
+def _without_pk(hold: BuyerDataHold) -> BuyerDataHold:
+    row = copy.copy(hold)
+    row.pk = None
+    return row
 
 
 def save(holds: list[BuyerDataHold]) -> None:
@@ -150,14 +164,12 @@ def save(holds: list[BuyerDataHold]) -> None:
     now = timezone.now()
     for hold in holds:
         hold.updated_at = now
-    known = [h for h in holds if h.pk is not None]
-    if known:
-        BuyerDataHold.objects.bulk_update(known, UPDATED_FIELDS)
-    new = [h for h in holds if h.pk is None]
-    if new:
-        BuyerDataHold.objects.bulk_create(
-            new,
-            update_conflicts=True,
-            unique_fields=["tenant", "amazon_order_id"],
-            update_fields=UPDATED_FIELDS,
-        )
+    # One INSERT … ON CONFLICT DO UPDATE for known and new alike: bulk_update's CASE per
+    # field and row cost ~0.5 s of Python per 100 holds (a live update saves one per order).
+    rows = [h if h.pk is None else _without_pk(h) for h in holds]
+    BuyerDataHold.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["tenant", "amazon_order_id"],
+        update_fields=UPDATED_FIELDS,
+    )

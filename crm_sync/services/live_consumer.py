@@ -2,8 +2,10 @@
 
 One loop (``LiveConsumer.step``), any number of consumer processes:
 
-1. long-poll the queue and gather what arrives within LIVE_UPDATES_GATHER_SECONDS (up to
-   100 messages), so several changes of one order become one getOrder;
+1. take what the receivers brought meanwhile (crm_sync.services.live_intake: SQS long polls
+   stay in flight while a gathering is written), or what arrives within
+   LIVE_UPDATES_GATHER_SECONDS of the first message, so several changes of one order travel
+   together;
 2. route each notification by SellerId; record its NotificationId (the dedupe across
    restarts and consumers); a notification already written is deleted at once;
 3. per tenant, take the tenant's run slot (``sync_run_start``: one running run per tenant):
@@ -27,7 +29,6 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -39,19 +40,19 @@ from crm_sync.services import live_queue
 from crm_sync.services import live_receipts as receipts
 from crm_sync.services.execute import execute_run
 from crm_sync.services.lease import LeaseLostError, new_executor_token
+from crm_sync.services.live_intake import Deleter, Intake, gather_now
 from crm_sync.services.live_queue import (
     NotificationUnreadableError,
     OrderChange,
     ReceivedMessage,
     RoutableButUnreadableError,
 )
+from crm_sync.services.live_routing import Owners, subscribers_by_seller, tenants_for
 from crm_sync.services.runs import _is_stale, sync_run_claim, sync_run_finish, sync_run_start
-from history.models import OrderEvent, ScheduleKind, SyncRun
+from history.models import ScheduleKind, SyncRun
 
 logger = logging.getLogger(__name__)
 
-GATHER_LIMIT = 300  # messages per cycle at most (a backlog is worked in big runs)
-RECEIVERS = 3  # concurrent receive calls while gathering a backlog
 PARK_EXTEND_SECONDS = 120  # visibility of messages waiting for their tenant's run slot
 
 
@@ -71,9 +72,13 @@ class LiveConsumer:
         self.stop = stop or threading.Event()
         self.parked: dict[int, Pending] = {}
         self.processed = 0
-        self._pool = ThreadPoolExecutor(max_workers=RECEIVERS, thread_name_prefix="sqs-receive")
+        self.owners = Owners()
+        self._intake: Intake | None = None
+        self._deleter: Deleter | None = None
 
     def run_forever(self) -> None:
+        self._intake = Intake(stop=self.stop).start()
+        self._deleter = Deleter()
         while not self.stop.is_set():
             try:
                 self.step()
@@ -82,13 +87,23 @@ class LiveConsumer:
                 self.stop.wait(2.0)
             finally:
                 close_old_connections()
+        self._deleter.drain()
+
+    def _delete(self, messages: list[ReceivedMessage]) -> None:
+        if self._deleter is None:
+            live_queue.delete(messages)
+        else:
+            self._deleter.delete(messages)
 
     # ------------------------------------------------------------------ one cycle
     def step(self) -> int:
         """Receive, route and process one gathering of messages; returns messages handled."""
         wait = 1 if self.parked else None
         started = time.monotonic()
-        messages = self._gather(wait)
+        if self._intake is None:
+            messages = gather_now(wait)
+        else:
+            messages = self._intake.take(wait=wait or settings.LIVE_UPDATES_WAIT_SECONDS)
         gathered = time.monotonic()
         by_tenant = self._route(messages)
         routed = time.monotonic()
@@ -111,29 +126,6 @@ class LiveConsumer:
             )
         return len(messages)
 
-    def _gather(self, wait: int | None) -> list[ReceivedMessage]:
-        """One long poll, then more while SQS has them: full answers (a backlog) are
-        followed at once, RECEIVERS polls at a time, up to GATHER_LIMIT messages; a trickle
-        is waited for only LIVE_UPDATES_GATHER_SECONDS."""
-        messages = live_queue.receive(wait_seconds=wait)
-        deadline = time.monotonic() + settings.LIVE_UPDATES_GATHER_SECONDS
-        backlog = len(messages) == 10
-        while messages and len(messages) < GATHER_LIMIT:
-            if not backlog and time.monotonic() >= deadline:
-                break
-            poll_wait = 0 if backlog else 1
-            answers = list(
-                self._pool.map(
-                    lambda _, w=poll_wait: live_queue.receive(wait_seconds=w), range(RECEIVERS)
-                )
-            )
-            more = [m for answer in answers for m in answer]
-            if not more:
-                break
-            messages.extend(more)
-            backlog = all(len(answer) == 10 for answer in answers)
-        return messages
-
     # ------------------------------------------------------------------ routing
     def _route(self, messages: list[ReceivedMessage]) -> dict[int, Pending]:
         changes: list[tuple[ReceivedMessage, OrderChange]] = []
@@ -142,35 +134,45 @@ class LiveConsumer:
                 changes.append((message, live_queue.parse_order_change(message.body)))
             except NotificationUnreadableError as exc:
                 self._unreadable(message, exc)
-        tenants = receipts.tenants_by_seller(seller_ids={c.seller_id for _, c in changes})
-        strangers = [m for m, c in changes if c.seller_id not in tenants]
-        if strangers:
-            # Not a seller of ours (any more): nothing to write, nobody to tell.
-            logger.info("live updates: %s notifications of unknown sellers deleted", len(strangers))
-            live_queue.delete(strangers)
+        subscribers = subscribers_by_seller(seller_ids={c.seller_id for _, c in changes})
         grouped: dict[int, list[tuple[ReceivedMessage, OrderChange]]] = defaultdict(list)
+        strangers = []
         for message, change in changes:
-            if change.seller_id in tenants:
-                grouped[tenants[change.seller_id]].append((message, change))
+            tenant_ids = tenants_for(change, subscribers)
+            if not tenant_ids:
+                strangers.append(message)
+            self.owners.claim(message, tenant_ids)
+            for tenant_id in tenant_ids:
+                grouped[tenant_id].append((message, change))
+        if strangers:
+            # Not a seller (or marketplace) of ours: nothing to write, nobody to tell.
+            logger.info("live updates: %s notifications for nobody of ours deleted", len(strangers))
+            self._delete(strangers)
         by_tenant: dict[int, Pending] = {}
         for tenant_id, items in grouped.items():
             receipts.status_event_received(tenant_id=tenant_id, at=timezone.now())
             states = receipts.receipts_take(tenant_id=tenant_id, changes=[c for _, c in items])
             duplicates = [m for m, c in items if states[c.notification_id] != "pending"]
             if duplicates:
-                live_queue.delete(duplicates)
+                self._done(tenant_id, duplicates)
             fresh = [(m, c) for m, c in items if states[c.notification_id] == "pending"]
             if fresh:
                 by_tenant[tenant_id] = Pending(items=fresh)
         return by_tenant
 
+    def _done(self, tenant_id: int, messages: list[ReceivedMessage]) -> None:
+        """``tenant_id`` is through with them: delete those no other organisation waits for."""
+        self._delete(self.owners.release(tenant_id, messages))
+
     def _unreadable(self, message: ReceivedMessage, exc: NotificationUnreadableError) -> None:
         last = message.receive_count >= settings.LIVE_UPDATES_MAX_RECEIVES
         if isinstance(exc, RoutableButUnreadableError) and last:
-            tenant_id = receipts.tenants_by_seller(seller_ids={exc.seller_id}).get(exc.seller_id)
-            if tenant_id is not None:
+            subscribers = subscribers_by_seller(seller_ids={exc.seller_id})
+            for subscriber in subscribers.get(exc.seller_id, []):
                 receipts.dead_letter_record(
-                    tenant_id=tenant_id, reason=str(exc), notification_id=exc.notification_id
+                    tenant_id=subscriber.tenant_id,
+                    reason=str(exc),
+                    notification_id=exc.notification_id,
                 )
         logger.warning(
             "live updates: message %s unreadable (receive %s): %s",
@@ -185,8 +187,8 @@ class LiveConsumer:
         live = LiveUpdates.objects.filter(tenant_id=tenant_id).values_list("enabled", flat=True)
         if live and not live[0]:
             ids = [c.notification_id for _, c in pending.items]
-            receipts.receipts_ignore(notification_ids=ids)
-            live_queue.delete([m for m, _ in pending.items])
+            receipts.receipts_ignore(tenant_id=tenant_id, notification_ids=ids)
+            self._done(tenant_id, [m for m, _ in pending.items])
             return
         self._take_over_dead_runs(tenant_id)
         run = sync_run_start(
@@ -202,15 +204,15 @@ class LiveConsumer:
         ids = [c.notification_id for _, c in pending.items]
         receipts.receipts_attach(run=run, notification_ids=ids)
         run = self._execute(run)
-        done = receipts.receipts_done(notification_ids=ids)
-        live_queue.delete([m for m, c in pending.items if c.notification_id in done])
+        done = receipts.receipts_done(tenant_id=tenant_id, notification_ids=ids)
+        self._done(tenant_id, [m for m, c in pending.items if c.notification_id in done])
         self.processed += len(done)
         failed = [(m, c) for m, c in pending.items if c.notification_id not in done]
         if failed:
             self._failed(tenant_id, run, failed)
         else:
             receipts.status_written(tenant_id=tenant_id)
-        _forget_if_empty(run)
+        receipts.run_forget_if_empty(run)
 
     def _execute(self, run: SyncRun) -> SyncRun:
         executor = new_executor_token(f"{self.name}-live")
@@ -241,12 +243,12 @@ class LiveConsumer:
         ):
             if _is_stale(run, now):
                 logger.warning("live run %s: its consumer stopped; finishing it", run.pk)
-                _forget_if_empty(self._execute(run))
+                receipts.run_forget_if_empty(self._execute(run))
 
     def _failed(
         self, tenant_id: int, run: SyncRun, failed: list[tuple[ReceivedMessage, OrderChange]]
     ) -> None:
-        reason = _why(run, [c.amazon_order_id for _, c in failed])
+        reason = receipts.failure_reason(run, [c.amazon_order_id for _, c in failed])
         receipts.status_error(
             tenant_id=tenant_id,
             message=f"{reason} The notification is tried again; the nightly runs also catch it.",
@@ -261,6 +263,7 @@ class LiveConsumer:
                     change_time=change.change_time,
                     run=run,
                 )
+            self.owners.forget([message])
             live_queue.retry_later([message], self._backoff(message.receive_count))
 
     @staticmethod
@@ -279,22 +282,3 @@ def _tenant(tenant_id: int):
     from tenants.models import Tenant
 
     return Tenant.objects.get(pk=tenant_id)
-
-
-def _why(run: SyncRun, order_ids: list[str]) -> str:
-    """Why these orders were not written, in the run's own words."""
-    events = OrderEvent.objects.filter(
-        run=run, amazon_order_id__in=order_ids, action=OrderEvent.Action.FAILED
-    ).values_list("message", flat=True)
-    detail = next(iter(events), "") or run.error or "the order was not written to Zoho CRM"
-    return (
-        f"Live update of {', '.join(order_ids[:3])}{' …' if len(order_ids) > 3 else ''}: {detail}"
-    )
-
-
-def _forget_if_empty(run: SyncRun) -> None:
-    """A live-update run that wrote nothing and failed nothing (the notification was stale
-    or a duplicate) would only clutter Amazon Sync History."""
-    run.refresh_from_db()
-    if run.outcome == SyncRun.Outcome.NO_ORDERS and not run.order_events.exists():
-        SyncRun.objects.filter(pk=run.pk).delete()

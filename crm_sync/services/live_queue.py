@@ -69,6 +69,17 @@ class OrderChange:
     amazon_order_id: str
     change_time: datetime
     change_type: str
+    summary: OrderSummary | None = None
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """The notification's ``Summary``, when every field we use reads cleanly."""
+
+    order_status: str
+    marketplace_id: str
+    purchase_date: datetime
+    latest_delivery_date: datetime | None = None
 
 
 class NotificationUnreadableError(ValueError):
@@ -113,7 +124,26 @@ def parse_order_change(body: str) -> OrderChange:
         amazon_order_id=order_id,
         change_time=when,
         change_type=str(change.get("OrderChangeType") or "")[:40],
+        summary=_summary(change.get("Summary")),
     )
+
+
+def _summary(summary: object) -> OrderSummary | None:
+    """Summary's status, marketplace and dates; None when one is missing or unreadable (then
+    the order is fetched with getOrder, as if there were no Summary)."""
+    if not isinstance(summary, dict):
+        return None
+    try:
+        status = values.check_order_status(str(summary.get("OrderStatus") or ""))
+        marketplace = values.check_marketplace_id(str(summary.get("MarketplaceId") or ""))
+        purchased = values.parse_datetime(str(summary.get("PurchaseDate") or ""))
+        latest = summary.get("LatestDeliveryDate")
+        latest_delivery = values.parse_datetime(str(latest)) if latest else None
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+    if not values.is_known_status(status) or not marketplace:
+        return None
+    return OrderSummary(status, marketplace, purchased, latest_delivery)
 
 
 class RoutableButUnreadableError(NotificationUnreadableError):

@@ -9,7 +9,6 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from amazon_ext.models import AmazonCredentials, ConnectionKind
 from crm_sync.models import LiveUpdates, NotificationReceipt
 from crm_sync.services.live_queue import OrderChange
 from history.models import OrderEvent, ScheduleKind, SyncRun
@@ -18,20 +17,6 @@ DEAD_LETTER_NEXT_STEP = (
     "The nightly Sync Amazon Record / Update Order Status run brings the order in; to do it "
     "now, press Run Now on the Schedules page."
 )
-
-
-def tenants_by_seller(*, seller_ids: set[str]) -> dict[str, int]:
-    """SP-API tenants by Seller ID (a Seller ID connected to two organisations goes to the
-    first one connected: one subscription per seller and application)."""
-    found: dict[str, int] = {}
-    rows = (
-        AmazonCredentials.objects.filter(kind=ConnectionKind.SPAPI, seller_id__in=seller_ids)
-        .order_by("pk")
-        .values_list("seller_id", "tenant_id")
-    )
-    for seller_id, tenant_id in rows:
-        found.setdefault(seller_id, tenant_id)
-    return found
 
 
 def live_updates_for(*, tenant_id: int) -> LiveUpdates:
@@ -51,6 +36,8 @@ def receipts_take(*, tenant_id: int, changes: list[OrderChange]) -> dict[str, st
                     tenant_id=tenant_id,
                     amazon_order_id=change.amazon_order_id,
                     change_time=change.change_time,
+                    change_type=change.change_type,
+                    **_summary_columns(change),
                 )
                 for change in {c.notification_id: c for c in changes}.values()
             ],
@@ -58,34 +45,51 @@ def receipts_take(*, tenant_id: int, changes: list[OrderChange]) -> dict[str, st
         )
         states = dict(
             NotificationReceipt.objects.filter(
-                notification_id__in=[c.notification_id for c in changes]
+                tenant_id=tenant_id, notification_id__in=[c.notification_id for c in changes]
             ).values_list("notification_id", "state")
         )
         # SQS handed a dead-lettered one back (an operator redrove it): try it again.
         dead = [nid for nid, state in states.items() if state == NotificationReceipt.State.DEAD]
         if dead:
-            NotificationReceipt.objects.filter(notification_id__in=dead).update(
-                state=NotificationReceipt.State.PENDING, reason=""
-            )
+            NotificationReceipt.objects.filter(
+                tenant_id=tenant_id, notification_id__in=dead
+            ).update(state=NotificationReceipt.State.PENDING, reason="")
             states.update(dict.fromkeys(dead, NotificationReceipt.State.PENDING.value))
     return states
 
 
-def receipts_ignore(*, notification_ids: list[str]) -> None:
+def _summary_columns(change: OrderChange) -> dict:
+    summary = change.summary
+    if summary is None:
+        return {}
+    return {
+        "order_status": summary.order_status,
+        "marketplace_id": summary.marketplace_id,
+        "purchase_date": summary.purchase_date,
+        "latest_delivery_date": summary.latest_delivery_date,
+    }
+
+
+def receipts_ignore(*, tenant_id: int, notification_ids: list[str]) -> None:
     NotificationReceipt.objects.filter(
-        notification_id__in=notification_ids, state=NotificationReceipt.State.PENDING
+        tenant_id=tenant_id,
+        notification_id__in=notification_ids,
+        state=NotificationReceipt.State.PENDING,
     ).update(state=NotificationReceipt.State.IGNORED, done_at=timezone.now())
 
 
 def receipts_attach(*, run: SyncRun, notification_ids: list[str]) -> None:
     NotificationReceipt.objects.filter(
-        notification_id__in=notification_ids, state=NotificationReceipt.State.PENDING
+        tenant_id=run.tenant_id,
+        notification_id__in=notification_ids,
+        state=NotificationReceipt.State.PENDING,
     ).update(run=run)
 
 
-def receipts_done(*, notification_ids: list[str]) -> set[str]:
+def receipts_done(*, tenant_id: int, notification_ids: list[str]) -> set[str]:
     return set(
         NotificationReceipt.objects.filter(
+            tenant_id=tenant_id,
             notification_id__in=notification_ids,
             state__in=[NotificationReceipt.State.DONE, NotificationReceipt.State.IGNORED],
         ).values_list("notification_id", flat=True)
@@ -152,7 +156,26 @@ def dead_letter_record(
             ],
             ignore_conflicts=True,
         )
-    NotificationReceipt.objects.filter(notification_id=notification_id).update(
+    NotificationReceipt.objects.filter(tenant_id=tenant_id, notification_id=notification_id).update(
         state=NotificationReceipt.State.DEAD, reason=reason[:2000]
     )
     status_error(tenant_id=tenant_id, message=message)
+
+
+def failure_reason(run: SyncRun, order_ids: list[str]) -> str:
+    """Why these orders were not written, in the run's own words."""
+    events = OrderEvent.objects.filter(
+        run=run, amazon_order_id__in=order_ids, action=OrderEvent.Action.FAILED
+    ).values_list("message", flat=True)
+    detail = next(iter(events), "") or run.error or "the order was not written to Zoho CRM"
+    return (
+        f"Live update of {', '.join(order_ids[:3])}{' …' if len(order_ids) > 3 else ''}: {detail}"
+    )
+
+
+def run_forget_if_empty(run: SyncRun) -> None:
+    """A live-update run that wrote nothing and failed nothing (the notification was stale
+    or a duplicate) would only clutter Amazon Sync History."""
+    run.refresh_from_db()
+    if run.outcome == SyncRun.Outcome.NO_ORDERS and not run.order_events.exists():
+        SyncRun.objects.filter(pk=run.pk).delete()

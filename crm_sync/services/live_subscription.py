@@ -11,6 +11,13 @@ uninstall):
 * not wanted (MWS, switched off, no queue) or subscribed for another seller, application
   or marketplaces: the old subscription is deleted (grantless, by its id).
 
+A Seller ID connected in several organisations through the same application shares
+Amazon's one subscription (one per seller, application and type): its event filter covers
+every marketplace of the organisations that want live updates (crm_sync.services.
+live_routing sends each notification to those selling in its marketplace), and an
+organisation that leaves (switch off, MWS, uninstall) only forgets it while others still
+use it.
+
 Errors land on the Schedules page (LiveUpdates.last_error) with what to do.
 """
 
@@ -92,18 +99,19 @@ def live_updates_subscribe(*, tenant_id: int) -> LiveUpdates:
         and credentials is not None
         and credentials.kind == ConnectionKind.SPAPI
     )
-    marketplaces = sorted(credentials.marketplace_ids or []) if credentials else []
+    peers = _peers(credentials, tenant_id) if wanted else []
+    marketplaces = _union(credentials, peers) if credentials else []
     same = (
         credentials is not None
         and live.seller_id == credentials.seller_id
         and live.lwa_client_id == credentials.lwa_client_id
-        and sorted(live.marketplace_ids or []) == marketplaces
+        and sorted(live.marketplace_ids or []) == sorted(marketplaces)
     )
     try:
         if live.subscription_id and (not wanted or not same):
             _unsubscribe(live, credentials)
         if wanted and not live.subscription_id:
-            _subscribe(live, credentials)
+            _subscribe(live, credentials, marketplaces, peers)
     except AmazonError as exc:
         logger.warning("tenant %s: live updates subscription failed: %s", tenant_id, exc)
         status_error(
@@ -115,7 +123,72 @@ def live_updates_subscribe(*, tenant_id: int) -> LiveUpdates:
     return live
 
 
-def _subscribe(live: LiveUpdates, credentials: AmazonCredentials) -> None:
+def _peers(credentials: AmazonCredentials, tenant_id: int) -> list[LiveUpdates]:
+    """The other organisations that want live updates for this seller through this
+    application (they share its subscription)."""
+    tenant_ids = AmazonCredentials.objects.filter(
+        kind=ConnectionKind.SPAPI,
+        seller_id=credentials.seller_id,
+        lwa_client_id=credentials.lwa_client_id,
+    ).exclude(tenant_id=tenant_id)
+    return [
+        live_updates_for(tenant_id=other)
+        for other in tenant_ids.values_list("tenant_id", flat=True)
+        if live_updates_for(tenant_id=other).enabled
+    ]
+
+
+def _union(credentials: AmazonCredentials, peers: list[LiveUpdates]) -> list[str]:
+    """The tenant's marketplaces in its order, then those only its peers sell in."""
+    marketplaces = list(credentials.marketplace_ids or [])
+    for peer in peers:
+        peer_credentials = AmazonCredentials.objects.filter(tenant_id=peer.tenant_id).first()
+        for marketplace_id in peer_credentials.marketplace_ids or [] if peer_credentials else []:
+            if marketplace_id not in marketplaces:
+                marketplaces.append(marketplace_id)
+    return marketplaces
+
+
+def _subscribe(
+    live: LiveUpdates,
+    credentials: AmazonCredentials,
+    marketplaces: list[str],
+    peers: list[LiveUpdates],
+) -> None:
+    held = next((p for p in peers if p.subscription_id), None)
+    if held is not None and sorted(held.marketplace_ids or []) == sorted(marketplaces):
+        _record(live, credentials, held.subscription_id, marketplaces, [])
+        return
+    if held is not None:  # its filter lacks a marketplace: Amazon's one subscription anew
+        _unsubscribe(held, None, shared_too=True)
+    subscription_id = _create(credentials, marketplaces)
+    _record(live, credentials, subscription_id, marketplaces, peers)
+    logger.info("tenant %s: subscribed to ORDER_CHANGE", live.tenant_id)
+
+
+def _record(
+    live: LiveUpdates,
+    credentials: AmazonCredentials,
+    subscription_id: str,
+    marketplaces: list[str],
+    peers: list[LiveUpdates],
+) -> None:
+    secret = _lwa_client_secret(credentials)
+    for row in [live, *peers]:
+        row.lwa_client_secret = secret
+        row.save(update_fields=["lwa_client_secret"])
+    LiveUpdates.objects.filter(pk__in=[live.pk, *(p.pk for p in peers)]).update(
+        subscription_id=subscription_id,
+        seller_id=credentials.seller_id,
+        lwa_client_id=credentials.lwa_client_id,
+        marketplace_ids=marketplaces,
+        subscribed_at=timezone.now(),
+    )
+    LiveUpdates.objects.filter(pk=live.pk).update(last_error="", last_error_at=None)
+    live.refresh_from_db()
+
+
+def _create(credentials: AmazonCredentials, marketplaces: list[str]) -> str:
     arn = live_queue.queue_arn()
     host = _host(list(credentials.marketplace_ids or []))
     with _client(credentials, seller=True) as client:
@@ -131,29 +204,22 @@ def _subscribe(live: LiveUpdates, credentials: AmazonCredentials) -> None:
                 defaults={"destination_id": found.destination_id},
             )
         subscription = client.create_subscription(
-            destination_id=destination.destination_id,
-            marketplace_ids=list(credentials.marketplace_ids or []),
+            destination_id=destination.destination_id, marketplace_ids=marketplaces
         )
-    live.lwa_client_secret = _lwa_client_secret(credentials)
-    live.save(update_fields=["lwa_client_secret"])
-    LiveUpdates.objects.filter(pk=live.pk).update(
-        subscription_id=subscription.subscription_id,
-        seller_id=credentials.seller_id,
-        lwa_client_id=credentials.lwa_client_id,
-        marketplace_ids=list(credentials.marketplace_ids or []),
-        subscribed_at=timezone.now(),
-        last_error="",
-        last_error_at=None,
-    )
-    live.refresh_from_db()
-    logger.info("tenant %s: subscribed to ORDER_CHANGE", live.tenant_id)
+    return subscription.subscription_id
 
 
-def _unsubscribe(live: LiveUpdates, credentials: AmazonCredentials | None) -> None:
+def _unsubscribe(
+    live: LiveUpdates, credentials: AmazonCredentials | None, *, shared_too: bool = False
+) -> None:
     """Delete the subscription with the application it was made with (grantless, with the
     secret kept at subscribing). Should that be unknown, the subscription is forgotten here
-    and the consumer deletes its notifications unread (live updates off for the seller)."""
-    if live.lwa_client_secret:
+    and the consumer deletes its notifications unread (live updates off for the seller).
+    Another organisation still using it keeps it (unless ``shared_too``: it is remade)."""
+    sharing = LiveUpdates.objects.filter(subscription_id=live.subscription_id).exclude(pk=live.pk)
+    if sharing.exists() and not shared_too:
+        logger.info("tenant %s: subscription kept for the seller's other organisations", live.tenant_id)  # fmt: skip
+    elif live.lwa_client_secret:
         with _grantless_client(live) as client:
             client.delete_subscription(live.subscription_id)
     elif credentials is not None and credentials.lwa_client_id == live.lwa_client_id:
@@ -165,7 +231,8 @@ def _unsubscribe(live: LiveUpdates, credentials: AmazonCredentials | None) -> No
             live.tenant_id,
             live.subscription_id,
         )
-    LiveUpdates.objects.filter(pk=live.pk).update(
+    rows = sharing if shared_too else LiveUpdates.objects.none()
+    LiveUpdates.objects.filter(pk__in=[live.pk, *rows.values_list("pk", flat=True)]).update(
         subscription_id="", subscribed_at=None, seller_id="", marketplace_ids=[]
     )
     live.subscription_id = ""
