@@ -32,6 +32,11 @@ urlpatterns = [
     path("amazon/callback", amazon_authorize.amazon_callback, name="amazon_callback"),
     path("orgs/<id:tenant_id>/uninstall/", uninstall.uninstall, name="uninstall"),
     path(
+        "orgs/<id:tenant_id>/settings/live-updates",
+        settings.settings_live_updates,
+        name="settings_live_updates",
+    ),
+    path(
         "orgs/<id:tenant_id>/settings/test-email",
         settings.settings_test_email,
         name="settings_test_email",
