@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from crm_sync import mapping
 from crm_sync.models import StagedRecord
@@ -102,3 +103,37 @@ def _as_order(connected, book_order):
 
     client = orders_client_for(connected.tenant.amazon_credentials)
     return next(iter(client.get_orders([book_order.amazon_order_id])))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_daily_run_keeps_the_rows_of_a_running_backfill_and_clears_a_dead_runs(connected_tenant):
+    """Between two turns of a backfill its part-full remainder waits staged; the tenant's
+    daily run, which clears the leftovers of earlier runs, must leave those alone."""
+    tenant = connected_tenant.tenant
+    now = timezone.now()
+
+    def staged_for(outcome: str) -> StagedRecord:
+        run = SyncRun.objects.create(
+            tenant=tenant,
+            schedule="sync_amazon_record",
+            trigger=SyncRun.Trigger.BACKFILL,
+            outcome=outcome,
+            started_at=now,
+            heartbeat_at=now,
+        )
+        return StagedRecord.objects.create(
+            tenant=tenant,
+            run=run,
+            module="Products",
+            amazon_key=f"B0WAITING{outcome[:3].upper()}",
+            action="upsert",
+            data={"Product_Name": "waits"},
+            fingerprint="f" * 64,
+        )
+
+    waiting = staged_for(SyncRun.Outcome.RUNNING)
+    leftover = staged_for(SyncRun.Outcome.FAILED)
+    daily = run_job(tenant, "sync_amazon_record")
+    assert daily.outcome == SyncRun.Outcome.SUCCESS, daily.error
+    assert StagedRecord.objects.filter(pk=waiting.pk).exists()
+    assert not StagedRecord.objects.filter(pk=leftover.pk).exists()
