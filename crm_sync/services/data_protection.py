@@ -54,17 +54,27 @@ def _refresh_expiries(tenant_id: int, retention_days: int) -> None:
 
 
 def _contacts_to_anonymise(tenant_id: int, due: list[BuyerDataHold], now: datetime) -> set[str]:
-    """Keys of contacts that carry buyer data and have no order whose data may still be
-    kept (a buyer with a recent order keeps the contact that describes it)."""
+    """Keys of contacts that carry buyer data and may hold a value only due orders had.
+
+    A buyer whose orders may still be kept keeps a contact only if every name, email, street
+    and phone of the due orders is also one of a kept order: orders of one buyer expire at
+    different times (each counts from its own delivery), and the contact may describe an
+    order that is due while an older one, promised later, is kept."""
     keys = {h.buyer_key for h in due if h.contact_has_pii}
     due_ids = {h.amazon_order_id for h in due}
-    still_held = set(
+    kept: dict[str, list[BuyerDataHold]] = {}
+    for hold in (
         BuyerDataHold.objects.filter(tenant_id=tenant_id, buyer_key__in=keys, removed_at=None)
         .exclude(amazon_order_id__in=due_ids)
         .filter(Q(expires_at=None) | Q(expires_at__gt=now))
-        .values_list("buyer_key", flat=True)
-    )
-    return keys - still_held
+    ):
+        kept.setdefault(hold.buyer_key, []).append(hold)
+    going: dict[str, list[BuyerDataHold]] = {}
+    for hold in due:
+        going.setdefault(hold.buyer_key, []).append(hold)
+    return {
+        key for key in keys if key not in kept or set(_values(going[key])) - set(_values(kept[key]))
+    }
 
 
 def _events_for(tenant_id: int, holds: list[BuyerDataHold], retention_days: int) -> list:
