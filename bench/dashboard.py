@@ -2,15 +2,12 @@
 
 ``python -m bench.dashboard --rows 1000000``
 
-Starts its own PostgreSQL (bench._pg_redis), migrates, and seeds one tenant with ``--runs``
-Amazon Sync History rows (10,000 over a year) and ``--rows`` Order History rows (COPY, about
-two events per order), plus a second tenant with a few rows so every query must filter by
-tenant. ANALYZE, then the product's WSGI app on cheroot (4 threads) on a loopback port,
-signed in as the tenant's administrator. Each page is fetched 3 times to warm up, then
-``--requests`` times over one keep-alive connection; prints each page's p50 and p95 and the
-SQL plan time of the deep Order History page, then
-
-``RESULT rows= runs= <page>_p95_ms=… max_p95_ms=``.
+Starts its own PostgreSQL (bench._pg_redis), seeds one tenant with ``--runs`` Amazon Sync
+History rows (a year) and ``--rows`` Order History rows (COPY), plus a second small tenant,
+ANALYZE, then serves the product's WSGI app on cheroot (4 threads, loopback) signed in as the
+tenant's administrator. Each page: 3 warm-up GETs, then ``--requests`` over one keep-alive
+connection; prints p50/p95 wall time and the server thread's CPU p95 (bench._wsgi_cpu), then
+``RESULT rows= runs= <page>_p95_ms=… max_p95_ms= max_cpu_p95_ms= load1=``.
 """
 
 from __future__ import annotations
@@ -19,150 +16,15 @@ import argparse
 import http.client
 import math
 import os
-import random
 import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from bench._dashboard_seed import _seed
 from bench._pg_redis import free_port, postgres
-
-ORDERS_PER_RUN = 50  # two events each: a run writes about 100 Order History rows
-
-
-def _copy(model, fields: list[str], rows) -> None:
-    """COPY rows (tuples in ``fields`` order) into ``model``'s table; other columns get the
-    field's default."""
-    import json
-
-    from django.db import connection
-
-    extra = [
-        f
-        for f in model._meta.concrete_fields
-        if f.column not in fields and f.name not in fields and not f.primary_key
-    ]
-    columns = [*fields, *[f.column for f in extra]]
-    defaults = []
-    for f in extra:
-        value = f.get_default()
-        defaults.append(json.dumps(value) if isinstance(value, list | dict) else value)
-    sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row((*row, *defaults))
-
-
-def _seed(*, runs: int, rows: int) -> dict:
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-
-    from history.models import OrderEvent, SyncRun
-    from tenants.models import Membership, Tenant
-
-    now = datetime.now(UTC).replace(microsecond=0)
-    tenant = Tenant.objects.create(name="Big Seller", time_zone="Europe/Berlin", installed_at=now)
-    other = Tenant.objects.create(name="Other Seller", time_zone="Asia/Tokyo", installed_at=now)
-    user = get_user_model().objects.create_user("bench-admin", password="x")
-    Membership.objects.create(tenant=tenant, user=user, profile="Administrator")
-    rnd = random.Random(7)
-    outcomes = ["success"] * 8 + ["no_orders", "partial", "failed"]
-    span = timedelta(days=365)
-
-    def run_rows():
-        for owner, count in ((tenant.id, runs), (other.id, 20)):
-            for i in range(count):
-                started = now - span + span * i / count
-                outcome = rnd.choice(outcomes)
-                created = 0 if outcome == "no_orders" else rnd.randint(20, 60)
-                yield (
-                    owner,
-                    "sync_amazon_record" if i % 2 == 0 else "update_order_status",
-                    "scheduled" if i % 7 else "manual",
-                    started,
-                    started + timedelta(minutes=3),
-                    started + timedelta(minutes=3),
-                    outcome,
-                    created + 10,
-                    created,
-                    rnd.randint(0, 20),
-                    "failed" if outcome == "failed" else "",
-                )
-
-    _copy(
-        SyncRun,
-        [
-            "tenant_id",
-            "schedule",
-            "trigger",
-            "started_at",
-            "finished_at",
-            "heartbeat_at",
-            "outcome",
-            "orders_fetched",
-            "orders_created",
-            "orders_updated",
-            "error",
-        ],
-        run_rows(),
-    )
-    run_ids = {
-        owner: list(
-            SyncRun.objects.filter(tenant_id=owner)
-            .order_by("started_at")
-            .values_list("id", "started_at")
-        )
-        for owner in (tenant.id, other.id)
-    }
-
-    def event_rows():
-        made = 0
-        for owner, budget in ((tenant.id, rows), (other.id, 1000)):
-            made = 0
-            runs_of = run_ids[owner]
-            per_run = max(1, math.ceil(budget / len(runs_of)))
-            for n, (run_id, started) in enumerate(runs_of):
-                for k in range(per_run):
-                    if made >= budget:
-                        break
-                    order = n * per_run + k
-                    order_id = f"{100 + order % 900:03d}-{order:07d}-{(order * 7919) % 10**7:07d}"
-                    at = started + timedelta(seconds=k)
-                    action = "created" if k % 2 == 0 else "status_changed"
-                    yield (
-                        owner,
-                        run_id,
-                        order_id,
-                        action,
-                        "" if action == "created" else "Unshipped",
-                        "Unshipped" if action == "created" else "Shipped",
-                        at - timedelta(minutes=5),
-                        "5725767000000412345",
-                        "",
-                        at,
-                    )
-                    made += 1
-
-    _copy(
-        OrderEvent,
-        [
-            "tenant_id",
-            "run_id",
-            "amazon_order_id",
-            "action",
-            "old_status",
-            "new_status",
-            "amazon_last_update",
-            "zoho_record_id",
-            "message",
-            "created_at",
-        ],
-        event_rows(),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return {"tenant": tenant, "user": user, "run_ids": run_ids[tenant.id]}
+from bench._wsgi_cpu import CpuRecorder
 
 
 def _session_cookie(user) -> str:
@@ -212,15 +74,16 @@ def _pages(tenant, run_ids) -> dict[str, str]:
     }
 
 
-def _serve():
+def _serve() -> tuple:
     from cheroot import wsgi
     from django.core.wsgi import get_wsgi_application
 
     port = free_port()
-    server = wsgi.Server(("127.0.0.1", port), get_wsgi_application(), numthreads=4)
+    app = CpuRecorder(get_wsgi_application())
+    server = wsgi.Server(("127.0.0.1", port), app, numthreads=4)
     server.prepare()
     threading.Thread(target=server.serve, daemon=True).start()
-    return server, port
+    return server, port, app
 
 
 def _measure(port: int, cookie: str, path: str, n: int, *, first_bytes: int = 0) -> list[float]:
@@ -284,16 +147,18 @@ def main() -> None:
         seed_s = time.monotonic() - t0
         pages = _pages(seeded["tenant"], seeded["run_ids"])
         connection.close()
-        server, port = _serve()
+        server, port, app = _serve()
         cookie = _session_cookie(seeded["user"])
-        results = {}
+        results, cpu = {}, {}
         try:
             for name, path in pages.items():
                 first = 65536 if name.endswith("_first_64k") else 0
                 times = _measure(port, cookie, path, args.requests, first_bytes=first)
                 results[name] = (_p(times, 0.5), _p(times, 0.95))
+                cpu[name] = _p(app.take(path)[3:], 0.95)  # the warm-up requests left out
                 print(
-                    f"{name:26s} p50 {results[name][0]:6.1f} ms  p95 {results[name][1]:6.1f} ms",
+                    f"{name:26s} p50 {results[name][0]:6.1f} ms  p95 {results[name][1]:6.1f} ms"
+                    f"  server CPU p95 {cpu[name]:6.1f} ms",
                     file=sys.stderr,
                 )
             for name, path in (("runs_export_full", pages["runs_export_first_64k"]),):
@@ -304,7 +169,11 @@ def main() -> None:
         print(f"seeded in {seed_s:.0f} s", file=sys.stderr)
         fields = " ".join(f"{name}_p95_ms={p95:.1f}" for name, (_, p95) in results.items())
         worst = max(p95 for _, p95 in results.values())
-        print(f"RESULT rows={args.rows} runs={args.runs} {fields} max_p95_ms={worst:.1f}")
+        worst_cpu = max(cpu.values())
+        print(
+            f"RESULT rows={args.rows} runs={args.runs} {fields} max_p95_ms={worst:.1f} "
+            f"max_cpu_p95_ms={worst_cpu:.1f} load1={os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":

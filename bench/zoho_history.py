@@ -107,9 +107,11 @@ def main() -> None:
 
         def export() -> tuple[int, int]:
             rows, size = -1, 0  # -1: the header line
-            for line in order_events_csv(tenant=tenant, amazon_order_id="", filters=EventFilters()):
-                rows += 1
-                size += len(line)
+            for piece in order_events_csv(
+                tenant=tenant, amazon_order_id="", filters=EventFilters()
+            ):
+                rows += piece.count("\r\n")  # pieces of many lines; csv ends each with \r\n
+                size += len(piece)
             return rows, size
 
         started = time.perf_counter()
