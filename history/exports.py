@@ -14,17 +14,23 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from history.models import OrderEvent, SyncRun
 from history.selectors import EventFilters, RunFilters, order_events_queryset, sync_runs_queryset
 from history.templatetags.order_money import marketplace_text
 from tenants.models import Tenant
 
 CHUNK = 1000
+FIRST_CHUNK = 200
 PIECE = 16 * 1024
-# What a runs row shows; the run's JSON columns (notes, API calls, replay ids) are not read.
+# What a row shows (read as plain values: no model instances, no JSON columns).
 RUN_FIELDS = (
     "id", "schedule", "trigger", "started_at", "finished_at", "outcome", "orders_fetched",
     "orders_created", "orders_updated", "products_created", "products_updated",
-    "contacts_created", "contacts_updated", "records_failed", "error", "triggered_by",
+    "contacts_created", "contacts_updated", "records_failed", "error",
+)  # fmt: skip
+EVENT_FIELDS = (
+    "id", "created_at", "amazon_order_id", "action", "old_status", "new_status",
+    "order_total", "currency", "marketplace_id", "zoho_record_id", "run_id", "message",
 )  # fmt: skip
 
 RUN_COLUMNS = (
@@ -45,9 +51,11 @@ class _Echo:
         return value
 
 
-def _chunks(qs: QuerySet, field: str) -> Iterator[list]:
-    """Newest first, ``CHUNK`` rows at a time, on (field, id) like the pages' keyset."""
+def _chunks(qs: QuerySet, field: str, columns: tuple[str, ...]) -> Iterator[list[dict]]:
+    """Newest first on (field, id) like the pages' keyset, as plain dicts of ``columns`` (no
+    model instances); the first chunk small, so the download starts at once."""
     after = None
+    size = FIRST_CHUNK
     while True:
         page = qs
         if after is not None:
@@ -55,13 +63,19 @@ def _chunks(qs: QuerySet, field: str) -> Iterator[list]:
             page = page.filter(**{f"{field}__lte": moment}).filter(
                 Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": pk})
             )
-        rows = list(page.order_by(f"-{field}", "-id")[:CHUNK])
+        rows = list(page.order_by(f"-{field}", "-id").values(*columns)[:size])
         if not rows:
             return
         yield rows
-        if len(rows) < CHUNK:
+        if len(rows) < size:
             return
-        after = (getattr(rows[-1], field), rows[-1].id)
+        after = (rows[-1][field], rows[-1]["id"])
+        size = CHUNK
+
+
+def _labels(model, name: str) -> dict:
+    """A choice field's value → label (what ``get_FOO_display`` shows; unknown: the value)."""
+    return {value: str(label) for value, label in model._meta.get_field(name).flatchoices}
 
 
 def _local(value, tz: ZoneInfo) -> str:
@@ -89,32 +103,22 @@ def sync_runs_csv(*, tenant: Tenant, filters: RunFilters) -> Iterator[str]:
     """Amazon Sync History as CSV lines, the dashboard's rows for these filters."""
     tz = ZoneInfo(tenant.time_zone)
     username = f"triggered_by__{get_user_model().USERNAME_FIELD}"
-    qs = (
-        sync_runs_queryset(tenant=tenant, filters=filters)
-        .select_related("triggered_by")
-        .only(*RUN_FIELDS, username)
-    )
+    qs = sync_runs_queryset(tenant=tenant, filters=filters)
+    schedules, triggers = _labels(SyncRun, "schedule"), _labels(SyncRun, "trigger")
+    outcomes = _labels(SyncRun, "outcome")
 
     def rows() -> Iterator[list]:
-        for chunk in _chunks(qs, "started_at"):
+        for chunk in _chunks(qs, "started_at", (*RUN_FIELDS, username)):
             for run in chunk:
                 yield [
-                    run.pk,
-                    run.get_schedule_display(),
-                    run.get_trigger_display(),
-                    run.triggered_by.get_username() if run.triggered_by else "",
-                    _local(run.started_at, tz),
-                    _local(run.finished_at, tz),
-                    run.get_outcome_display(),
-                    run.orders_fetched,
-                    run.orders_created,
-                    run.orders_updated,
-                    run.products_created,
-                    run.products_updated,
-                    run.contacts_created,
-                    run.contacts_updated,
-                    run.records_failed,
-                    run.error,
+                    run["id"],
+                    schedules.get(run["schedule"], run["schedule"]),
+                    triggers.get(run["trigger"], run["trigger"]),
+                    run[username] or "",
+                    _local(run["started_at"], tz),
+                    _local(run["finished_at"], tz),
+                    outcomes.get(run["outcome"], run["outcome"]),
+                    *(run[name] for name in RUN_FIELDS[6:15]),
                 ]
 
     return _lines(RUN_COLUMNS, rows())
@@ -127,21 +131,23 @@ def order_events_csv(
     tz = ZoneInfo(tenant.time_zone)
     qs = order_events_queryset(tenant=tenant, amazon_order_id=amazon_order_id, filters=filters)
 
+    actions = _labels(OrderEvent, "action")
+
     def rows() -> Iterator[list]:
-        for chunk in _chunks(qs, "created_at"):
+        for chunk in _chunks(qs, "created_at", EVENT_FIELDS):
             for e in chunk:
                 yield [
-                    e.amazon_order_id,
-                    e.get_action_display(),
-                    e.old_status,
-                    e.new_status,
-                    "" if e.order_total is None else e.order_total,
-                    e.currency,
-                    marketplace_text(e.marketplace_id),
-                    e.zoho_record_id,
-                    _local(e.created_at, tz),
-                    e.run_id or "",
-                    e.message,
+                    e["amazon_order_id"],
+                    actions.get(e["action"], e["action"]),
+                    e["old_status"],
+                    e["new_status"],
+                    "" if e["order_total"] is None else e["order_total"],
+                    e["currency"],
+                    marketplace_text(e["marketplace_id"]),
+                    e["zoho_record_id"],
+                    _local(e["created_at"], tz),
+                    e["run_id"] or "",
+                    e["message"],
                 ]
 
     return _lines(EVENT_COLUMNS, rows())

@@ -107,3 +107,50 @@ def test_the_runs_export_streams_pieces_of_many_rows_with_every_row(admin_client
     assert lines[0].startswith("Run,Schedule,Trigger")
     assert sorted(int(line.split(",", 1)[0]) for line in lines[1:]) == sorted(r.pk for r in runs)
     assert len(pieces) < 10 and all(len(p) >= 16 * 1024 for p in pieces[:-1])
+
+
+def test_export_rows_read_as_the_models_display_them(admin_client, installed, admin_user):
+    """The exports read plain values; each cell must still be what the model shows
+    (get_*_display labels, the user name, local times, the run's counters and error)."""
+    import csv
+    import io
+    from zoneinfo import ZoneInfo
+
+    from history.models import OrderEvent
+    from tests.web.conftest import make_runs
+
+    runs = make_runs(installed, 250, events_per_run=1)
+    SyncRun.objects.filter(pk=runs[0].pk).update(
+        triggered_by=admin_user, trigger="manual", error='Zoho "no", twice\nsecond line'
+    )
+    tz = ZoneInfo(installed.time_zone)
+
+    def local(value):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    def read(url):
+        body = b"".join(admin_client.get(url).streaming_content).decode()
+        return list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))[1:]
+
+    expected_runs = [
+        [
+            str(r.pk), r.get_schedule_display(), r.get_trigger_display(),
+            r.triggered_by.get_username() if r.triggered_by else "",
+            local(r.started_at), local(r.finished_at), r.get_outcome_display(),
+            *(str(getattr(r, f)) for f in (
+                "orders_fetched", "orders_created", "orders_updated", "products_created",
+                "products_updated", "contacts_created", "contacts_updated", "records_failed",
+            )),
+            r.error,
+        ]
+        for r in SyncRun.objects.filter(tenant=installed).order_by("-started_at", "-id")
+    ]  # fmt: skip
+    assert read(f"/orgs/{installed.id}/history/runs.csv") == expected_runs
+    events = OrderEvent.objects.filter(tenant=installed).order_by("-created_at", "-id")
+    shown = read(f"/orgs/{installed.id}/history/orders.csv")
+    assert len(shown) == events.count() == 250
+    assert [row[:4] + row[7:10] for row in shown] == [
+        [e.amazon_order_id, e.get_action_display(), e.old_status, e.new_status,
+         e.zoho_record_id, local(e.created_at), str(e.run_id or "")]
+        for e in events
+    ]  # fmt: skip
