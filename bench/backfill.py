@@ -10,7 +10,9 @@ the run is measured: reports (one per ≤30 days), report calls (createReport + 
 getReportDocument), per-order calls (getOrder: the backfill makes none for orders outside the
 buyer-data window), Amazon time (first Amazon request to the end of the last), the quota
 floor, Zoho writes against ⌈P/100⌉ + ⌈C/100⌉ + ⌈O/100⌉, duplicates in Zoho (Sales Orders
-sharing an Amazon Order ID), peak RSS of this process (the stand-ins run in a child), and the
+sharing an Amazon Order ID), peak RSS of this process when the run ends (the stand-ins run
+in children; the bench loads the order book and Zoho's records to check the result only
+after reading it), throttled Amazon answers (429s: the pacer must cause none), and the
 speed-up against the same range through the Orders v2026 listing, from that listing's quota
 floor (⌈O/100⌉ searchOrders pages at 0.0056/s after a burst of 20).
 
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from datetime import timedelta
 
@@ -80,6 +83,11 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=2_000)
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--time-scale", type=float, default=100.0)
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="tracemalloc during the run: its peak (traced_peak_mb) and the top allocation sites",
+    )
     args = parser.parse_args()
     args.amazon, args.throttle = "spapi-2026", True
 
@@ -104,8 +112,6 @@ def run(info: dict, args) -> dict:
     from history.models import SyncRun
 
     tenant = install_tenant(info, "spapi-2026")
-    book = requests.get(f"{info['amazon_url']}/_sandbox/orders", timeout=300).json()
-    asins = {i["asin"] for o in book for i in o["items"]}
     marketplace = info["seller"]["marketplace_ids"][0]
     end = timezone.now()
     backfill = backfill_create(
@@ -116,15 +122,22 @@ def run(info: dict, args) -> dict:
         marketplace_ids=[marketplace],
     )
     reports = backfill.chunks.count()
-    print(f"book: {len(book)} orders, {len(asins)} products; {reports} reports; "
-          f"time scale {args.time_scale:g}")  # fmt: skip
     SPAN.reset()
+    if args.trace_memory:
+        tracemalloc.start(1)
     started = time.perf_counter()
     run = backfill_start(backfill=backfill, user=None)  # executed on commit (eager)
     wall = time.perf_counter() - started
+    traced = _traced(args)
+    # The product's peak: read before the bench loads the order book and Zoho's records to
+    # check the result (50,000 orders as JSON would be most of it).
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     run = SyncRun.objects.get(pk=run.pk)
     backfill = Backfill.objects.get(pk=backfill.pk)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    book = requests.get(f"{info['amazon_url']}/_sandbox/orders", timeout=300).json()
+    asins = {i["asin"] for o in book for i in o["items"]}
+    print(f"book: {len(book)} orders, {len(asins)} products; {reports} reports; "
+          f"time scale {args.time_scale:g}")  # fmt: skip
     amazon = run.api_calls.get("amazon", {})
     names = tenant.zoho_connection.field_api_names
     order_ids = [r.get(names["Sales_Orders"]["Amazon Order ID"]) for r in
@@ -153,6 +166,7 @@ def run(info: dict, args) -> dict:
         "quota_floor_s": f"{floor_s:.2f}",
         "quota_ratio": f"{floor_s / amazon_s:.3f}" if amazon_s else "0",
         "wall_s": f"{wall:.2f}",
+        "throttled": run.api_calls.get("amazon_throttled", 0),
         "zoho_writes": run.api_calls.get("zoho_writes", 0),
         "zoho_floor": zoho_floor,
         "duplicates": duplicates,
@@ -160,7 +174,21 @@ def run(info: dict, args) -> dict:
         "listing_floor_s": f"{listing_s:.1f}",
         "speedup_vs_orders_api": f"{listing_s / amazon_s:.1f}" if amazon_s else "0",
         "time_scale": f"{args.time_scale:g}",
+        **traced,
     }
+
+
+def _traced(args) -> dict:
+    """The run's Python allocations (tracemalloc): peak, what is still held, top sites."""
+    if not args.trace_memory:
+        return {}
+    current, peak = tracemalloc.get_traced_memory()
+    top = tracemalloc.take_snapshot().statistics("lineno")[:8]
+    tracemalloc.stop()
+    for stat in top:
+        frame = stat.traceback[-1]
+        print(f"held {stat.size / 2**20:.1f} MiB in {stat.count} blocks: {frame}")
+    return {"traced_peak_mb": f"{peak / 2**20:.1f}", "traced_held_mb": f"{current / 2**20:.1f}"}
 
 
 if __name__ == "__main__":
