@@ -13,11 +13,14 @@ Then, at the end and every SYNC_FLUSH_SECONDS:
 
 4. *Write* (``write``): products, then contacts, then orders, in full batches of 100 so each
    record is written once per run. A sales order's lookups are resolved to Zoho ids by a
-   pure function (``lookups``) just before it is written.
+   pure function (``lookups``) just before it is written. A flush before the end writes
+   full batches only; what does not fill one, and the orders whose product or contact is
+   still staged, wait (at most SYNC_PARTIAL_WRITE_SECONDS).
 5. *Checkpoint* (``checkpoint``): each batch's links, order states, Order History
    (``events``) and counts commit in one transaction with the removal of its staged rows.
 6. The source is told which orders failed (it holds its cursor before them) and then
-   commits its position: only what is checkpointed is ever behind the cursor.
+   commits its position once no order waits staged (a backfill: up to the chunk before the
+   first that does): only what is checkpointed is ever behind the cursor.
 
 Crash safety: staged rows and checkpoints survive a dead worker; the redelivered task (or
 the next run) re-reads from the source's old position, skips what was checkpointed and
