@@ -137,3 +137,30 @@ def test_a_daily_run_keeps_the_rows_of_a_running_backfill_and_clears_a_dead_runs
     assert daily.outcome == SyncRun.Outcome.SUCCESS, daily.error
     assert StagedRecord.objects.filter(pk=waiting.pk).exists()
     assert not StagedRecord.objects.filter(pk=leftover.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_buyer_with_the_same_details_is_not_rewritten(connected_tenant):
+    connected = connected_tenant
+    tenant = connected.tenant
+    first = run_job(tenant, "sync_amazon_record")
+    assert first.outcome == SyncRun.Outcome.SUCCESS, first.error
+    book = connected.amazon.book
+    buyer = next(o for o in book.orders(tenant.amazon_credentials.seller_id) if o.details_visible)
+    now = connected.amazon.clock.now() - timedelta(minutes=4)  # inside the cursor overlap
+    repeat = replace(
+        buyer,
+        amazon_order_id="999-0000002-0000002",
+        seller_order_id="999-0000002-0000002",
+        purchase_date=now,
+        last_update_date=now,
+        status="Unshipped",
+        items=[replace(i, order_item_id=f"9{i.order_item_id}") for i in buyer.items],
+    )
+    book.add_orders([repeat])
+    again = run_job(tenant, "sync_amazon_record")
+    assert again.outcome == SyncRun.Outcome.SUCCESS, again.error
+    assert again.orders_created == 1
+    assert writes(again, "Contacts") == 0  # the same buyer, the same details
+    assert writes(again, "Products") == 0
+    assert again.api_calls["zoho_writes"] == 1
