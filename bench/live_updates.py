@@ -1,20 +1,36 @@
 """Live updates benchmark: ORDER_CHANGE notifications through moto's SQS to Zoho.
 
     python -m bench.live_updates --orders 1000 --events 3000
-    python -m bench.live_updates --orders 1000 --events 3000 --time-scale 5   # quota-bound
+    python -m bench.live_updates --orders 1000 --events 3000 --time-scale 1   # Amazon's rate
+    python -m bench.live_updates --orders 200 --events 400 --time-scale 10 --fetch-all
+
+Amazon's getOrder quota is 0.5/s after a burst of 30; the stand-in and our pacer run it
+``--time-scale`` times faster (default 1000: 500/s, so the quota is not the bottleneck;
+``getorder_rate_per_s`` in the RESULT line says which rate a run had). ``--fetch-all``
+switches off LIVE_UPDATES_STATUS_FROM_SUMMARY (one getOrder per changed order, coalesced),
+which with a slow enough quota makes it the bottleneck: ``quota_floor_s`` is how long the
+run's getOrder calls need at that rate after the burst, and latency grows with it.
 
 A book of ``--orders`` orders is synced once (Sync Amazon Record); the tenant is subscribed;
 then ``--events`` ORDER_CHANGE messages are produced at ``--rate`` changes per second on
 random orders (each change flips an order between Unshipped and Shipped, a new
 LastUpdateDate each time), the stand-in's publisher duplicating ``--duplicate`` and
-holding back ``--reorder`` of them. A consumer (crm_sync.services.live_consumer, in a thread
-of this process) writes them to the Zoho stand-in.
+holding back ``--reorder`` of them. One consumer (crm_sync.services.live_consumer, in a
+thread of this process, as ``manage.py consume_order_changes`` runs it) writes them to the
+Zoho stand-in.
 
 Latency of a change: from the stand-in's change (wall clock) to the moment our checkpoint
 records an Amazon LastUpdateDate at least as new for the order (polled every 50 ms; the
 checkpoint commits right after the Zoho write). ``lost``: orders whose final state is not in
 Zoho at the end; ``duplicates_in_zoho``: Sales Orders sharing an Amazon Order ID.
-``throttled``: 429s Amazon answered. The last line is ``RESULT key=value …``.
+``throttled``: 429s Amazon answered. ``sqs_delay_p95_s``: change → its first message in
+SQS (the stand-in's share of the latency: its ``--reorder`` holds 30 % back 0.5–1.5 s, as
+Amazon may); ``from_sqs_p50_s``/``from_sqs_p95_s``: from there to our checkpoint (ours).
+``process_cpu_s``: this process's CPU time from the first change on (consumer, stand-ins and
+publisher share it, and its GIL: on a loaded machine the publisher's sends wait behind the
+consumer, which is what ``sqs_delay_p95_s`` shows). Wall-clock numbers are noisy on a shared
+machine. The last
+line is ``RESULT key=value …``.
 """
 
 from __future__ import annotations
@@ -65,6 +81,14 @@ def main() -> None:
     parser.add_argument("--reorder", type=float, default=0.3)
     parser.add_argument("--time-scale", type=float, default=1000.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--fetch-all",
+        action="store_true",
+        help="getOrder for every changed order (LIVE_UPDATES_STATUS_FROM_SUMMARY off)",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile the consumer thread (wall time) into FILE"
+    )
     args = parser.parse_args()
 
     for key, value in {
@@ -115,6 +139,7 @@ def main() -> None:
             "AMAZON_SQS_QUEUE_URL": "configured-below",
             "LIVE_UPDATES_WAIT_SECONDS": "1",
             "LIVE_UPDATES_GATHER_SECONDS": "0.2",
+            "LIVE_UPDATES_STATUS_FROM_SUMMARY": "false" if args.fetch_all else "true",
         }
     )
 
@@ -150,7 +175,9 @@ def main() -> None:
 
     stop = threading.Event()
     consumer = LiveConsumer(name="bench", stop=stop)
-    consumer_thread = threading.Thread(target=consumer.run_forever, daemon=True)
+    consumer_thread = threading.Thread(
+        target=_profiled(consumer.run_forever, args.profile), daemon=True
+    )
     consumer_thread.start()
 
     # Our checkpointed LastUpdateDate per order, with the first time it was seen.
@@ -159,11 +186,14 @@ def main() -> None:
     def poll() -> None:
         from django.db import connection
 
+        since = None  # only states recorded lately (2 s overlap: a checkpoint commits after)
         while not stop.is_set():
             now = time.time()
-            for oid, lud in AmazonOrderState.objects.values_list(
-                "amazon_order_id", "last_update_date"
-            ):
+            states = AmazonOrderState.objects.all()
+            if since is not None:
+                states = states.filter(updated_at__gte=since - timedelta(seconds=2))
+            since = datetime.now(UTC)
+            for oid, lud in states.values_list("amazon_order_id", "last_update_date"):
                 history = seen.setdefault(oid, [])
                 if not history or history[-1][0] != lud:
                     history.append((lud, now))
@@ -177,7 +207,7 @@ def main() -> None:
     ids = [o.amazon_order_id for o in book.orders(seller.seller_id)]
     changes: list[tuple[str, datetime]] = []
     clock = {oid: book.get(oid).last_update_date for oid in ids}
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     produced = 0
     published_target = args.events
     while (
@@ -207,12 +237,17 @@ def main() -> None:
     consumer_thread.join(timeout=60)
     poller.join(timeout=5)
 
-    latencies = []
+    latencies, sqs_delays, from_sqs = [], [], []
     for oid, at in changes:
-        when = publisher.changed_at.get((oid, at.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        key = (oid, at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        when = publisher.changed_at.get(key)
         hit = next((t for lud, t in seen.get(oid, []) if lud >= at), None)
         if when is not None and hit is not None:
             latencies.append(max(0.0, hit - when))
+        if when is not None and key in publisher.published_at:
+            sqs_delays.append(publisher.published_at[key] - when)
+            if hit is not None:
+                from_sqs.append(max(0.0, hit - publisher.published_at[key]))
     orders_in_zoho = _zoho_orders(zoho, org.org_id)
     status_field = _field(tenant, "Sales_Orders", "Amazon Order Status")
     id_field = _field(tenant, "Sales_Orders", "Amazon Order ID")
@@ -224,11 +259,13 @@ def main() -> None:
         1 for oid, o in final.items() if [r[status_field] for r in by_id.get(oid, [])] != [o.status]
     )
     counts = publisher.snapshot()["counts"]
+    get_order_calls = amazon.stats.calls.get("getOrder@2026-01-01", 0) - getorder_before
+    rate = 0.5 * args.time_scale  # getOrder: 0.5/s after a burst of 30 (amazon-2027.md)
     result = {
         "events": counts["published"],
         "changes": counts["changes"],
         "distinct_orders": len(final),
-        "get_order_calls": amazon.stats.calls.get("getOrder@2026-01-01", 0) - getorder_before,
+        "get_order_calls": get_order_calls,
         "zoho_writes": _zoho_writes(zoho) - writes_before,
         "latency_p50_s": round(statistics.median(latencies), 3) if latencies else -1,
         "latency_p95_s": round(_percentile(latencies, 95), 3) if latencies else -1,
@@ -236,7 +273,14 @@ def main() -> None:
         "duplicates_in_zoho": duplicates,
         "lost": lost,
         "throttled": amazon.stats.throttled - throttled_before,
+        "sqs_delay_p95_s": round(_percentile(sqs_delays, 95), 3) if sqs_delays else -1,
+        "from_sqs_p50_s": round(statistics.median(from_sqs), 3) if from_sqs else -1,
+        "from_sqs_p95_s": round(_percentile(from_sqs, 95), 3) if from_sqs else -1,
+        "status_from_summary": not args.fetch_all,
         "time_scale": args.time_scale,
+        "getorder_rate_per_s": rate,
+        "quota_floor_s": round(max(0, get_order_calls - 30) / rate, 1),
+        "process_cpu_s": round(time.process_time() - cpu_started, 1),
         "wall_s": round(time.monotonic() - started, 1),
     }
     print(f"changes produced {produced} at {args.rate}/s, messages published {counts['published']} "
@@ -245,6 +289,23 @@ def main() -> None:
     zoho.stop()
     moto.terminate()
     print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()))
+
+
+def _profiled(target, path: str | None):
+    """``target`` run under cProfile with a wall clock (where the consumer waits counts)."""
+    if not path:
+        return target
+
+    def run() -> None:
+        import cProfile
+
+        profile = cProfile.Profile(time.perf_counter)
+        try:
+            profile.runcall(target)
+        finally:
+            profile.dump_stats(path)
+
+    return run
 
 
 def _percentile(values: list[float], pct: float) -> float:

@@ -31,7 +31,7 @@ from crm_sync.services.live_queue import ReceivedMessage
 logger = logging.getLogger(__name__)
 
 GATHER_LIMIT = 300  # messages per gathering at most (a backlog is worked in big runs)
-RECEIVERS = 3  # receive calls in flight
+RECEIVERS = 6  # receive calls in flight
 DELETERS = 3  # delete calls in flight
 
 

@@ -13,7 +13,8 @@ Amazon gives no delivery guarantee, and neither do we — knobs (``configure`` o
 * ``sqs_endpoint``: where the queues are (moto), ``region``; ``seed`` makes it repeatable.
 
 ``changed_at`` keeps, per (order id, LastUpdateDate), the wall-clock time of the change,
-so a benchmark can measure change → Zoho latency.
+and ``published_at`` when its first message reached SQS, so a benchmark can measure change
+→ Zoho latency and how much of it was spent before the queue.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sandbox.amazon.records import BookOrder, iso_z
 
 logger = logging.getLogger(__name__)
 APPLICATION_ID = "amzn1.sp.solution.sandbox0001"
+SENDERS = 4  # SendMessageBatch calls in flight
 
 
 @dataclass
@@ -55,13 +58,17 @@ class OrderChangePublisher:
         self.knobs = Knobs()
         self._random = random.Random()
         self._lock = threading.Condition()
-        self._heap: list[tuple[float, int, str, str]] = []
+        self._heap: list[tuple[float, int, str, str, tuple[str, str]]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._urls: dict[str, str] = {}
         self._client = None
         self.counts = {"changes": 0, "published": 0, "dropped": 0, "duplicated": 0, "reordered": 0, "failed": 0}  # fmt: skip
         self.changed_at: dict[tuple[str, str], float] = {}
+        # (order id, LastUpdateDate) → when its first message reached SQS (wall clock).
+        self.published_at: dict[tuple[str, str], float] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._sending = 0
 
     # ------------------------------------------------------------------ knobs
     def configure(self, **values) -> dict:
@@ -130,7 +137,8 @@ class OrderChangePublisher:
         now = time.time()
         with self._lock:
             self.counts["changes"] += 1
-            self.changed_at.setdefault((order.amazon_order_id, iso_z(order.last_update_date)), now)
+            key = (order.amazon_order_id, iso_z(order.last_update_date))
+            self.changed_at.setdefault(key, now)
             for sub, dest in targets:
                 body = json.dumps(_notification(order, sub.subscription_id), separators=(",", ":"))
                 if self._random.random() < self.knobs.drop:
@@ -144,7 +152,7 @@ class OrderChangePublisher:
                         due += self.knobs.reorder_seconds * (0.5 + self._random.random())
                         self.counts["reordered"] += 1
                     due += copy * self._random.random() * self.knobs.reorder_seconds
-                    heapq.heappush(self._heap, (due, next(self._seq), dest.arn, body))
+                    heapq.heappush(self._heap, (due, next(self._seq), dest.arn, body, key))
             if targets:
                 self._start()
                 self._lock.notify()
@@ -157,6 +165,9 @@ class OrderChangePublisher:
     def _loop(self) -> None:
         while True:
             with self._lock:
+                # While every sender is busy, due messages gather into fuller batches.
+                while self._sending >= SENDERS:
+                    self._lock.wait(0.05)
                 while not self._heap or self._heap[0][0] > time.time():
                     timeout = (self._heap[0][0] - time.time()) if self._heap else 5.0
                     self._lock.wait(max(0.005, timeout))
@@ -165,28 +176,47 @@ class OrderChangePublisher:
                 due_now = []
                 while self._heap and self._heap[0][0] <= time.time() and len(due_now) < 10:
                     due_now.append(heapq.heappop(self._heap))
-            # Amazon delivers at any rate; one SendMessageBatch per queue keeps up with it.
-            by_queue: dict[str, list[str]] = {}
-            for _, _, arn, body in due_now:
-                by_queue.setdefault(arn, []).append(body)
-            for arn, bodies in by_queue.items():
-                try:
-                    entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)]
-                    answer = self._sqs().send_message_batch(
-                        QueueUrl=self._queue_url(arn), Entries=entries
-                    )
-                    self.counts["published"] += len(answer.get("Successful", []))
-                    self.counts["failed"] += len(answer.get("Failed", []))
-                except Exception:
-                    self.counts["failed"] += len(bodies)
-                    logger.warning("ORDER_CHANGE not sent to %s", arn, exc_info=True)
+            # Amazon delivers at any rate: SendMessageBatch calls (10 messages each) go out
+            # SENDERS at a time, so a slow SQS (moto on a loaded machine) does not make the
+            # stand-in fall behind the changes.
+            by_queue: dict[str, list[tuple[str, str]]] = {}
+            for _, _, arn, body, key in due_now:
+                by_queue.setdefault(arn, []).append((body, key))
+            for arn, messages in by_queue.items():
+                with self._lock:
+                    self._sending += 1
+                self._senders().submit(self._send, arn, messages)
+
+    def _senders(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="sqs-send")
+        return self._pool
+
+    def _send(self, arn: str, messages: list[tuple[str, tuple[str, str]]]) -> None:
+        try:
+            entries = [{"Id": str(i), "MessageBody": b} for i, (b, _) in enumerate(messages)]
+            answer = self._sqs().send_message_batch(QueueUrl=self._queue_url(arn), Entries=entries)
+            sent, now = answer.get("Successful", []), time.time()
+            with self._lock:
+                self.counts["published"] += len(sent)
+                self.counts["failed"] += len(answer.get("Failed", []))
+                for entry in sent:
+                    self.published_at.setdefault(messages[int(entry["Id"])][1], now)
+        except Exception:
+            with self._lock:
+                self.counts["failed"] += len(messages)
+            logger.warning("ORDER_CHANGE not sent to %s", arn, exc_info=True)
+        finally:
+            with self._lock:
+                self._sending -= 1
+                self._lock.notify_all()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Until every queued message is sent (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._heap:
+                if not self._heap and not self._sending:
                     break
             time.sleep(0.02)
         time.sleep(0.05)
