@@ -83,6 +83,12 @@ class SyncRun(models.Model):
     orders_fetched = models.PositiveIntegerField(
         default=0, help_text="Orders Amazon listed for this run"
     )
+    orders_expected = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="While it runs: the Sales Orders this run writes to Zoho CRM, once its "
+        "listing is done and the number is known; empty until then",
+    )
     orders_created = models.PositiveIntegerField(
         default=0, help_text="Sales Orders created in Zoho CRM"
     )

@@ -12,9 +12,13 @@ from crm_sync.pipeline.job import SyncJob
 from crm_sync.pipeline.plan import classify
 from crm_sync.pipeline.quarantine import Quarantine
 from crm_sync.pipeline.stage import stage
-from crm_sync.pipeline.write import write_staged
+from crm_sync.pipeline.write import SENT, write_staged
 from crm_sync.sources import OrderSource, SourceBatch
+from crm_sync.zoho.modules import SALES_ORDERS
 from history.models import SyncRun
+
+# A staged sales order waits until written (or failed); "verify" rows are written already.
+WAITING_ACTIONS = ("create", "fill", "status", *SENT.values())
 
 
 def run_pipeline(job: SyncJob, source: OrderSource) -> None:
@@ -32,18 +36,21 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
     StagedRecord.objects.filter(tenant_id=job.tenant_id).exclude(
         run__outcome=SyncRun.Outcome.RUNNING
     ).exclude(action="verify").delete()
-    SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0)
+    SyncRun.objects.filter(pk=job.run.pk).update(orders_fetched=0, orders_expected=None)
     position = None  # where the source may resume once everything staged is written
     held = 0  # job.failed_orders already handed to the source
     quarantine = Quarantine(job)
     committed_at = time.monotonic()
+    finished = 0  # sales orders this run staged and no longer waits for (written, failed)
 
     def flush(*, final: bool) -> None:
         # Mid-run flushes write full batches only (pipeline.write); the source's position
         # waits until nothing staged does, and SYNC_PARTIAL_WRITE_SECONDS bounds that wait.
-        nonlocal held, committed_at
+        nonlocal held, committed_at, finished
         overdue = time.monotonic() - committed_at >= settings.SYNC_PARTIAL_WRITE_SECONDS
+        waiting = orders_waiting(job.run.pk)
         drained = write_staged(job, final=final or overdue)
+        finished += waiting - orders_waiting(job.run.pk)
         for failed in job.failed_orders[held:]:
             source.hold(failed)
         held = len(job.failed_orders)
@@ -71,8 +78,21 @@ def run_pipeline(job: SyncJob, source: OrderSource) -> None:
         if batch.flush or time.monotonic() - last_flush >= settings.SYNC_FLUSH_SECONDS:
             flush(final=False)
             last_flush = time.monotonic()
+    if job.run.trigger != SyncRun.Trigger.BACKFILL:
+        # Everything is listed and staged: the number of orders to write is known. (A
+        # backfill spans tasks and turns; its progress is counted in reports.)
+        SyncRun.objects.filter(pk=job.run.pk).update(
+            orders_expected=finished + orders_waiting(job.run.pk)
+        )
     flush(final=True)
     quarantine.resolve()
+
+
+def orders_waiting(run_id: int) -> int:
+    """The run's staged sales orders still to be written (``write_staged``'s "waits")."""
+    return StagedRecord.objects.filter(
+        run_id=run_id, module=SALES_ORDERS, action__in=WAITING_ACTIONS
+    ).count()
 
 
 def _take(

@@ -1,4 +1,12 @@
-"""A running run's live progress beyond its counters: "waiting for Amazon's quota".
+"""A running run's live progress beyond its counters: how far it is ("312 of 1,500
+orders") and "waiting for Amazon's quota".
+
+How far: a total is shown only where it is known, never guessed. A run's orders to write
+are known once its source is listed and staged (``SyncRun.orders_expected``, set by
+``pipeline.run``); the orders done are those of them no longer staged (written, failed, or
+left for verification), so "done" can never pass the total. A replay knows its order ids
+from the start, so while it reads them it shows "12 of 40 orders read from Amazon". A
+backfill spans tasks and turns: it shows its reports ("3 of 12 reports") beside the orders.
 
 The Amazon client's pacer reports every long wait (amazon_ext.amazon.pacing.ReportingPacer);
 this writes it on the run, where the Schedules page's running row shows it as "waiting for
@@ -8,9 +16,56 @@ Amazon's quota: next page in 2 min 40 s" (crm_sync/templatetags/run_progress.py)
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from history.models import SyncRun
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """``done`` orders of ``total`` (None: not known yet, "N orders processed so far");
+    ``reading``: the total is of orders to read from Amazon, not to write; a backfill's
+    reports done of its reports."""
+
+    done: int
+    total: int | None = None
+    reading: bool = False
+    reports_done: int = 0
+    reports_total: int = 0
+
+
+def run_progress(run: SyncRun) -> RunProgress:
+    """How far the running ``run`` is (one or two small queries)."""
+    if run.trigger == SyncRun.Trigger.BACKFILL:
+        return _backfill_progress(run)
+    if run.orders_expected is not None:
+        from crm_sync.pipeline.run import orders_waiting
+
+        waiting = orders_waiting(run.pk)
+        if waiting <= run.orders_expected:
+            return RunProgress(done=run.orders_expected - waiting, total=run.orders_expected)
+    elif run.replay_order_ids:
+        total = len(set(run.replay_order_ids))
+        if run.orders_fetched <= total:
+            return RunProgress(done=run.orders_fetched, total=total, reading=True)
+    return RunProgress(done=run.orders_fetched)
+
+
+def _backfill_progress(run: SyncRun) -> RunProgress:
+    from crm_sync.models import Backfill, BackfillChunk
+
+    backfill = Backfill.objects.filter(run_id=run.pk).first()
+    if backfill is None:
+        return RunProgress(done=run.orders_fetched)
+    statuses = list(backfill.chunks.values_list("status", flat=True))
+    finished = (BackfillChunk.Status.PROCESSED, BackfillChunk.Status.NO_DATA)
+    return RunProgress(
+        done=run.orders_fetched,
+        reports_done=sum(1 for status in statuses if status in finished),
+        reports_total=len(statuses),
+    )
+
 
 # What each paced operation's next call brings, in the user's words.
 WAITING_FOR = {

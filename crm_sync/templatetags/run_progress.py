@@ -1,4 +1,5 @@
-"""``{{ run|quota_wait }}``: "waiting for Amazon's quota: next page in 2 min 40 s", or ""."""
+"""``{{ run|quota_wait }}``: "waiting for Amazon's quota: next page in 2 min 40 s", or "";
+``{{ run|progress }}``: how far a running run is (crm_sync.services.progress.RunProgress)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,10 @@ def quota_wait(run) -> str:
         return ""
     what = getattr(run, "quota_wait_for", "") or "next Amazon call"
     return f"waiting for Amazon's quota: {what} in {wait_words(left)}"
+
+
+@register.filter
+def progress(run):
+    from crm_sync.services.progress import run_progress
+
+    return run_progress(run)
