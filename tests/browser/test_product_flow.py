@@ -134,7 +134,7 @@ def test_install_connect_run_history_refusals_and_uninstall(
     shot(page, "08-settings")
 
     # --- Schedules: Run Now twice, the third refused -----------------------------------------
-    page.get_by_role("link", name="Schedules").click()
+    page.get_by_role("link", name="Schedules", exact=True).click()
     for text in ("SCHEDULE NAME", "LAST RUN", "NEXT RUN", "FREQUENCY", "STATUS"):
         expect(page.get_by_role("columnheader", name=text)).to_be_visible()
     row = page.locator("tr[data-kind=sync_amazon_record]")
