@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from amazon_ext.amazon.types import Order
 from crm_sync.buyer_keys import PER_ORDER_PREFIX, BuyerKeyer, anonymous_name, is_hashed
-from crm_sync.mapping.records import WITHHELD_BUYER_NAME, ZohoRecord, fingerprint, zoho_text
+from crm_sync.mapping.records import WITHHELD_BUYER_NAME, ZohoRecord, zoho_text
 
 
 def buyer_key(order: Order, keyer: BuyerKeyer) -> str:
@@ -42,7 +42,7 @@ def contact_record(order: Order, names: dict, keyer: BuyerKeyer) -> ZohoRecord:
             fields["Buyer Name"]: label,
             fields["Amazon Buyer Key"]: key,
         }
-        return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(data))
+        return ZohoRecord(amazon_key=key, data=data, content=data)
     name = order.buyer_name or (address.name if address else None)
     first, last = split_name(name)
     if not name and not is_hashed(key):
@@ -73,7 +73,7 @@ def contact_record(order: Order, names: dict, keyer: BuyerKeyer) -> ZohoRecord:
     # The latest order's id moves with every order; it is not part of "has this buyer
     # changed" (a repeat buyer with the same details is not rewritten).
     content = {k: v for k, v in data.items() if k != fields["Amazon Order ID"]}
-    return ZohoRecord(amazon_key=key, data=data, fingerprint=fingerprint(content))
+    return ZohoRecord(amazon_key=key, data=data, content=content)
 
 
 def contact_without_buyer_data(names: dict) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from amazon_ext.amazon.types import Order, OrderItem
 from crm_sync.mapping.money import unit_price
-from crm_sync.mapping.records import ZohoRecord, fingerprint, zoho_text
+from crm_sync.mapping.records import ZohoRecord, zoho_text
 
 
 def home_currency(names: dict) -> str:
@@ -37,12 +37,12 @@ def product_record(item: OrderItem, currency: str, names: dict) -> ZohoRecord:
     if priced:
         data[fields["Currency Code"]] = currency
     # Price changes with every promotion; it is not part of "has this product changed".
-    content = fingerprint(data)
+    content = dict(data)
     if priced:
         data["Unit_Price"] = unit_price(item)
         if fields.get("Currency"):  # multi-currency org: the price is in the home currency
             data[fields["Currency"]] = currency
-    return ZohoRecord(amazon_key=item.asin, data=data, fingerprint=content, create_only=not priced)
+    return ZohoRecord(amazon_key=item.asin, data=data, content=content, create_only=not priced)
 
 
 def products_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:

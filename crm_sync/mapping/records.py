@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from amazon_ext.amazon.types import Order
 
@@ -39,13 +40,20 @@ INCOMPLETE_STATUSES = frozenset({"Pending", "PendingAvailability"})
 @dataclass(frozen=True)
 class ZohoRecord:
     """A record ready to write, with the Amazon key it belongs to and a fingerprint of its
-    content (equal fingerprint = nothing to write). ``create_only``: written only while Zoho
-    has no such record (a product known only from orders in another currency)."""
+    ``content`` (the part of ``data`` that says "this record changed"; equal fingerprint =
+    nothing to write). ``create_only``: written only while Zoho has no such record (a
+    product known only from orders in another currency)."""
 
     amazon_key: str
     data: dict
-    fingerprint: str
+    content: dict
     create_only: bool = False
+
+    @cached_property
+    def fingerprint(self) -> str:
+        # Computed when asked: the quarantine maps every order only to see it refused, and
+        # a contact superseded in the batch is never compared.
+        return fingerprint(self.content)
 
 
 class UnmappableOrderError(Exception):

@@ -14,7 +14,7 @@ from crm_sync.mapping.money import (
     order_currency,
     unit_price,
 )
-from crm_sync.mapping.records import ZOHO_STATUS, ZohoRecord, fingerprint, zoho_text
+from crm_sync.mapping.records import ZOHO_STATUS, ZohoRecord, zoho_text
 
 
 def sales_order_without_buyer_data() -> dict:
@@ -92,4 +92,4 @@ def sales_order_record(
                 "Shipping_Country": zoho_text(address.country_code),
             }
         )
-    return ZohoRecord(amazon_key=order.amazon_order_id, data=data, fingerprint=fingerprint(data))
+    return ZohoRecord(amazon_key=order.amazon_order_id, data=data, content=data)

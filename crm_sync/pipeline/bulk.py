@@ -14,8 +14,10 @@ instances and no signals are sent (``bulk_create`` sends none either).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models, router
 
 _PLAIN = (
@@ -36,8 +38,7 @@ def _preparer(field: models.Field, connection) -> Callable[[models.Model], Any]:
 
         return stamped
     if isinstance(field, models.DateTimeField):
-        adapt = connection.ops.adapt_datetimefield_value
-        return lambda obj: adapt(getattr(obj, attname))
+        return _datetime_preparer(attname, connection)
     if isinstance(field, _PLAIN) and not isinstance(field, models.JSONField):
         kind = str if isinstance(field, models.CharField | models.TextField) else None
 
@@ -49,6 +50,23 @@ def _preparer(field: models.Field, connection) -> Callable[[models.Model], Any]:
 
         return plain
     return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+
+def _datetime_preparer(attname: str, connection) -> Callable[[models.Model], Any]:
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite" or not settings.USE_TZ:
+        return lambda obj: adapt(getattr(obj, attname))
+    # SQLite's adapt_datetimefield_value, without its settings and timezone lookups per
+    # value: an aware datetime is made naive in the connection's zone and stored as str().
+    zone = connection.timezone
+
+    def naive_text(obj: models.Model) -> Any:
+        value = getattr(obj, attname)
+        if type(value) is datetime and value.utcoffset() is not None:
+            return str(value.astimezone(zone).replace(tzinfo=None))
+        return adapt(value)
+
+    return naive_text
 
 
 def bulk_upsert(

@@ -7,7 +7,6 @@ Called from ``crm_sync.pipeline.stage`` for each staged batch.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from crm_sync import retention
 from crm_sync.buyer_keys import PER_ORDER_PREFIX as _PER_ORDER
 from crm_sync.buyer_keys import BuyerKeyer, is_hashed
 from crm_sync.models.data_protection import BuyerDataHold
+from crm_sync.pipeline.bulk import bulk_upsert
 from tenants.encryption import Secret
 
 UPDATED_FIELDS = [
@@ -150,26 +150,14 @@ def prepare(
     return cleaned, list(holds.values())
 
 
-def _without_pk(hold: BuyerDataHold) -> BuyerDataHold:
-    row = copy.copy(hold)
-    row.pk = None
-    return row
-
-
 def save(holds: list[BuyerDataHold]) -> None:
     """Insert or update the holds (inside the caller's transaction). A hold another run
     inserted meanwhile is updated, not duplicated (the unique order id decides)."""
-    if not holds:
-        return
-    now = timezone.now()
-    for hold in holds:
-        hold.updated_at = now
-    # One INSERT … ON CONFLICT DO UPDATE for known and new alike: bulk_update's CASE per
-    # field and row cost ~0.5 s of Python per 100 holds (a live update saves one per order).
-    rows = [h if h.pk is None else _without_pk(h) for h in holds]
-    BuyerDataHold.objects.bulk_create(
-        rows,
-        update_conflicts=True,
+    # One INSERT … ON CONFLICT DO UPDATE for known and new alike (bulk_update's CASE per
+    # field and row cost ~0.5 s of Python per 100 holds; bulk_create's compiler ~5 % of a
+    # sync's CPU). updated_at and a new hold's created_at are stamped by bulk_upsert.
+    bulk_upsert(
+        holds,
         unique_fields=["tenant", "amazon_order_id"],
         update_fields=UPDATED_FIELDS,
     )

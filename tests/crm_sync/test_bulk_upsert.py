@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.forms.models import model_to_dict
 
-from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.models import AmazonOrderState, BuyerDataHold, StagedRecord, ZohoLink
+from crm_sync.pipeline import holds
 from crm_sync.pipeline.bulk import bulk_upsert
 from history.models import OrderEvent, SyncRun
+from tenants.encryption import Secret
 from tests.factories import TenantFactory
 
 WHEN = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
@@ -95,3 +98,52 @@ def test_states_and_links_get_their_auto_now_stamp_and_events_ignore_conflicts()
     bulk_upsert([OrderEvent(**event, message="first")], ignore_conflicts=True)
     bulk_upsert([OrderEvent(**event, message="second")], ignore_conflicts=True)
     assert list(OrderEvent.objects.filter(run=run).values_list("message", flat=True)) == ["first"]
+
+
+@pytest.mark.django_db
+def test_datetimes_in_any_zone_are_stored_as_bulk_create_stores_them():
+    tenant = TenantFactory()
+    pacific = WHEN.astimezone(ZoneInfo("America/Los_Angeles"))
+    made = AmazonOrderState(tenant=tenant, amazon_order_id="made", last_update_date=pacific)
+    AmazonOrderState.objects.bulk_create([made])
+    upserted = AmazonOrderState(tenant=tenant, amazon_order_id="ours", last_update_date=pacific)
+    bulk_upsert([upserted], unique_fields=["tenant", "amazon_order_id"], update_fields=["zoho_id"])
+    stored = dict(
+        AmazonOrderState.objects.filter(tenant=tenant).values_list(
+            "amazon_order_id", "last_update_date"
+        )
+    )
+    assert stored["ours"] == stored["made"] == WHEN
+    on_disk = AmazonOrderState.objects.filter(tenant=tenant, last_update_date=WHEN).count()
+    assert on_disk == 2  # the same text on disk, so the same lookups find both
+
+
+@pytest.mark.django_db
+def test_buyer_data_holds_insert_then_update_keeping_created_at():
+    tenant = TenantFactory()
+    hold = BuyerDataHold(
+        tenant=tenant,
+        amazon_order_id="111-0000000-0000001",
+        purchase_date=WHEN,
+        buyer_key="k1",
+        values=Secret.from_plaintext('["Ann"]', label="t"),
+    )
+    holds.save([hold])
+    first = BuyerDataHold.objects.get(tenant=tenant)
+    again = BuyerDataHold(
+        tenant=tenant,
+        amazon_order_id="111-0000000-0000001",
+        purchase_date=WHEN,
+        buyer_key="k2",
+        values=Secret.from_plaintext('["Ann", "Bo"]', label="t"),
+        shipped_at=WHEN,
+    )
+    holds.save([again])
+    saved = BuyerDataHold.objects.get(tenant=tenant)
+    assert BuyerDataHold.objects.filter(tenant=tenant).count() == 1
+    assert (saved.buyer_key, saved.shipped_at, saved.values.reveal()) == (
+        "k2",
+        WHEN,
+        '["Ann", "Bo"]',
+    )
+    assert saved.created_at == first.created_at and saved.updated_at >= first.updated_at
