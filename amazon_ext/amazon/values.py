@@ -105,14 +105,28 @@ def parse_decimal(text: str, *, name: str) -> Decimal:
     return amount
 
 
+# Amounts read before, by (amount, currency) text: prices repeat across a sync's orders and
+# items, and Money is immutable. Only readable ones are kept (a refusal names its field);
+# emptied when full, so a hostile answer's distinct values cannot grow it.
+_READ_MONEY: dict[tuple[str, str], Money] = {}
+_READ_MONEY_LIMIT = 4096
+
+
 def parse_money(amount: str, currency: str, *, name: str) -> Money:
     """An amount in an ISO 4217 currency (three letters, upper-cased)."""
+    known = _READ_MONEY.get((amount, currency))
+    if known is not None:
+        return known
     value = parse_decimal(amount, name=f"{name}/Amount")
     if not _CURRENCY.fullmatch(currency):
         raise UnreadableValueError(
             f"{name}/CurrencyCode {quote(currency, 20)} is not an ISO 4217 code"
         )
-    return Money(value, currency.upper())
+    money = Money(value, currency.upper())
+    if len(_READ_MONEY) >= _READ_MONEY_LIMIT:
+        _READ_MONEY.clear()
+    _READ_MONEY[(amount, currency)] = money
+    return money
 
 
 def parse_count(text: str, *, name: str) -> int:

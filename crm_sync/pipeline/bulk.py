@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.utils import timezone
 
 _PLAIN = (
     models.CharField,
@@ -31,7 +32,18 @@ _PLAIN = (
 
 def _preparer(field: models.Field, connection) -> Callable[[models.Model], Any]:
     attname = field.attname
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    stamp = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    if stamp and type(field) is models.DateTimeField:
+        # What pre_save(add=True) sets, taken once per call: every row of it gets one stamp.
+        now = timezone.now()
+        stored = field.get_db_prep_save(now, connection)
+
+        def stamped_once(obj: models.Model) -> Any:
+            setattr(obj, attname, now)
+            return stored
+
+        return stamped_once
+    if stamp:
 
         def stamped(obj: models.Model) -> Any:
             return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
@@ -104,6 +116,6 @@ def bulk_upsert(
         )
         sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
     prepare = [_preparer(f, connection) for f in fields]
-    rows = [tuple(p(obj) for p in prepare) for obj in objs]
+    rows = [tuple([p(obj) for p in prepare]) for obj in objs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

@@ -158,3 +158,17 @@ def test_errors_say_themselves_whether_a_retry_can_help():
     )
     assert not is_retryable(AmazonRequestError("x"))
     assert not is_retryable(AmazonCredentialError("x", field="seller_id"))
+
+
+def test_money_read_again_is_the_same_and_a_refusal_is_never_remembered():
+    first = values.parse_money("19.99", "usd", name="ItemPrice")
+    assert first == values.parse_money("19.99", "usd", name="OrderTotal")
+    assert (first.amount, first.currency_code) == (Decimal("19.99"), "USD")
+    for _ in range(2):  # refused each time, naming the field asked about
+        with pytest.raises(values.UnreadableValueError, match="ShippingPrice/Amount"):
+            values.parse_money("NaN", "USD", name="ShippingPrice")
+        with pytest.raises(values.UnreadableValueError, match="CurrencyCode"):
+            values.parse_money("1.00", "U$D", name="ShippingPrice")
+    for n in range(values._READ_MONEY_LIMIT + 10):  # bounded, however many distinct amounts
+        values.parse_money(f"{n}.01", "EUR", name="ItemPrice")
+    assert len(values._READ_MONEY) <= values._READ_MONEY_LIMIT
