@@ -13,8 +13,9 @@ instances and no signals are sent (``bulk_create`` sends none either).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -81,18 +82,49 @@ def _datetime_preparer(attname: str, connection) -> Callable[[models.Model], Any
     return naive_text
 
 
+def _from_mappings(
+    model: type[models.Model], fields: list[models.Field], objs: Sequence[Any]
+) -> list[Any]:
+    """Mappings (attname → value; a missing field gets its default, as ``Model()`` gives it)
+    as objects the preparers read, without building model instances (``Model.__init__``
+    and its signals were ~5 % of a sync's CPU); model instances pass as they are."""
+    fixed, made = {}, []
+    for field in fields:
+        if field.has_default() and callable(field.default):
+            made.append(field)
+        else:
+            fixed[field.attname] = field.get_default()
+    known = {field.attname for field in fields}
+    rows = []
+    for obj in objs:
+        if isinstance(obj, models.Model):
+            rows.append(obj)
+            continue
+        if not obj.keys() <= known:
+            raise TypeError(f"{model.__name__} has no field {sorted(obj.keys() - known)}")
+        row = SimpleNamespace(**fixed)
+        row.__dict__.update(obj)
+        for field in made:
+            if field.attname not in obj:
+                setattr(row, field.attname, field.get_default())
+        rows.append(row)
+    return rows
+
+
 def bulk_upsert(
-    objs: Sequence[models.Model],
+    objs: Sequence[models.Model | Mapping[str, Any]],
     *,
+    model: type[models.Model] | None = None,
     unique_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
     ignore_conflicts: bool = False,
 ) -> None:
     """Insert ``objs``; a row that collides on ``unique_fields`` gets ``update_fields`` from
-    the new one (or, with ``ignore_conflicts``, is left alone)."""
+    the new one (or, with ``ignore_conflicts``, is left alone). ``objs`` are instances of
+    ``model`` or mappings of its fields' attnames (``run_id``, not ``run``) to values."""
     if not objs:
         return
-    model = type(objs[0])
+    model = model or type(objs[0])
     meta = model._meta
     alias = router.db_for_write(model)
     connection = connections[alias]
@@ -116,6 +148,6 @@ def bulk_upsert(
         )
         sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
     prepare = [_preparer(f, connection) for f in fields]
-    rows = [tuple([p(obj) for p in prepare]) for obj in objs]
+    rows = [tuple([p(obj) for p in prepare]) for obj in _from_mappings(model, fields, objs)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

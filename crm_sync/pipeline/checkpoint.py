@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.utils import timezone
 
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
@@ -21,37 +20,37 @@ from history.models import OrderEvent
 VERIFY = "verify"  # StagedRecord.action of a written order whose write is still to be checked
 
 
-def state_of_order(job: SyncJob, order: Order, zoho_id: str) -> AmazonOrderState:
-    return AmazonOrderState(
-        tenant_id=job.tenant_id,
-        amazon_order_id=order.amazon_order_id,
-        marketplace_id=order.marketplace_id or "",
-        order_status=order.order_status,
-        last_update_date=order.last_update_date,
-        complete=mapping.is_complete(order),
-        zoho_id=zoho_id,
-    )
+def state_of_order(job: SyncJob, order: Order, zoho_id: str) -> dict:
+    """An ``AmazonOrderState`` row as ``save_states`` takes it."""
+    return {
+        "tenant_id": job.tenant_id,
+        "amazon_order_id": order.amazon_order_id,
+        "marketplace_id": order.marketplace_id or "",
+        "order_status": order.order_status,
+        "last_update_date": order.last_update_date,
+        "complete": mapping.is_complete(order),
+        "zoho_id": zoho_id,
+    }
 
 
-def state_of_row(job: SyncJob, row: StagedRecord, zoho_id: str) -> AmazonOrderState:
-    return AmazonOrderState(
-        tenant_id=job.tenant_id,
-        amazon_order_id=row.amazon_key,
-        marketplace_id=row.marketplace_id,
-        order_status=row.order_status,
-        last_update_date=row.amazon_last_update,
-        complete=row.complete,
-        zoho_id=zoho_id,
-    )
+def state_of_row(job: SyncJob, row: StagedRecord, zoho_id: str) -> dict:
+    return {
+        "tenant_id": job.tenant_id,
+        "amazon_order_id": row.amazon_key,
+        "marketplace_id": row.marketplace_id,
+        "order_status": row.order_status,
+        "last_update_date": row.amazon_last_update,
+        "complete": row.complete,
+        "zoho_id": zoho_id,
+    }
 
 
-def save_states(states: Sequence[AmazonOrderState]) -> None:
-    """Remember what we last saw of these orders (inside the caller's transaction)."""
-    now = timezone.now()
-    for state in states:
-        state.updated_at = now
+def save_states(states: Sequence[dict]) -> None:
+    """Remember what we last saw of these orders (inside the caller's transaction);
+    ``updated_at`` is stamped by ``bulk_upsert``."""
     bulk_upsert(
         states,
+        model=AmazonOrderState,
         unique_fields=["tenant", "amazon_order_id"],
         update_fields=["order_status", "last_update_date", "complete", "zoho_id", "updated_at"],
     )

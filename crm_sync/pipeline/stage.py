@@ -84,6 +84,7 @@ def stage(
         if rows:
             bulk_upsert(
                 rows,
+                model=StagedRecord,
                 unique_fields=["run", "module", "amazon_key"],
                 update_fields=["action", "data", "fingerprint", *TYPED_COLUMNS],
             )
@@ -135,16 +136,17 @@ def _fingerprints(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
     )
 
 
-def _row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -> StagedRecord:
-    return StagedRecord(
-        tenant_id=job.tenant_id,
-        run=job.run,
-        module=module,
-        amazon_key=key,
-        action=action,
-        data=data,
+def _row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -> dict:
+    """A ``StagedRecord`` row as ``bulk_upsert`` takes it (no model instance per order)."""
+    return {
+        "tenant_id": job.tenant_id,
+        "run_id": job.run.pk,
+        "module": module,
+        "amazon_key": key,
+        "action": action,
+        "data": data,
         **typed,
-    )
+    }
 
 
 def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
@@ -161,7 +163,9 @@ def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
         else ()
     )
     return [
-        _row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
+        StagedRecord(
+            **_row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
+        )
         for r in records
         if known.get(r.amazon_key) != r.fingerprint
         and not (r.create_only and (r.amazon_key in known or r.amazon_key in staged))
@@ -194,9 +198,7 @@ def _buyer_data(job: SyncJob, plan: Plan, full: list[Order]):
     return keyer, cleaned, removed, buyer_data
 
 
-def _contacts(
-    job: SyncJob, orders: list[Order], keyer: BuyerKeyer
-) -> tuple[list[StagedRecord], list[str]]:
+def _contacts(job: SyncJob, orders: list[Order], keyer: BuyerKeyer) -> tuple[list[dict], list[str]]:
     """Contacts to stage, and buyer keys whose staged contact Zoho already holds."""
     latest = mapping.latest_order_per_buyer(orders, keyer)
     known = _fingerprints(job, CONTACTS, list(latest))
@@ -246,7 +248,7 @@ def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKey
 
 def _sales_order(
     job: SyncJob, order: Order, state: AmazonOrderState | None, keyer: BuyerKeyer
-) -> StagedRecord:
+) -> dict:
     # Mapped with the Amazon keys in its lookups (so the fingerprint names what they point
     # at); staged without them, the keys kept in typed columns until they have Zoho ids.
     record = mapping.sales_order_record(
@@ -266,9 +268,7 @@ def _sales_order(
     )
 
 
-def _status_change(
-    job: SyncJob, order: Order, state: AmazonOrderState, keyer: BuyerKeyer
-) -> StagedRecord:
+def _status_change(job: SyncJob, order: Order, state: AmazonOrderState, keyer: BuyerKeyer) -> dict:
     return _row(
         job,
         SALES_ORDERS,

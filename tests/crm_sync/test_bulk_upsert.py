@@ -147,3 +147,29 @@ def test_buyer_data_holds_insert_then_update_keeping_created_at():
         '["Ann", "Bo"]',
     )
     assert saved.created_at == first.created_at and saved.updated_at >= first.updated_at
+
+
+@pytest.mark.django_db
+def test_mappings_store_what_instances_store_with_defaults_for_missing_fields():
+    tenant = TenantFactory()
+    runs = [
+        SyncRun.objects.create(tenant=tenant, schedule="sync_amazon_record", started_at=WHEN)
+        for _ in "ab"
+    ]
+    options = {"unique_fields": ["run", "module", "amazon_key"], "update_fields": ["action"]}
+    instances = [_staged(tenant, runs[0], "1"), _staged(tenant, runs[0], "2", product_keys=[])]
+    bulk_upsert(instances, **options)
+    as_mapping = model_to_dict(_staged(tenant, runs[1], "1"))
+    as_mapping.pop("id")
+    as_mapping.update(tenant_id=as_mapping.pop("tenant"), run_id=as_mapping.pop("run"))
+    bare = {"tenant_id": tenant.pk, "run_id": runs[1].pk, "module": "Sales_Orders"}
+    bare.update(amazon_key="2", action="create", data=as_mapping["data"], fingerprint="f" * 64)
+    bare.update(order_status="Shipped", amazon_last_update=WHEN, purchase_date=WHEN)
+    bare.update(complete=True, buyer_key="k1")  # product_keys left to its default (a list)
+    bulk_upsert([as_mapping, bare], model=StagedRecord, **options)
+    made, upserted = (_rows(StagedRecord, run=r) for r in runs)
+    for row in (*made, *upserted):
+        row.pop("run")
+    assert upserted == made and len(made) == 2
+    with pytest.raises(TypeError, match="run"):
+        bulk_upsert([{**bare, "run": runs[1]}], model=StagedRecord, **options)
