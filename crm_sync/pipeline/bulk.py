@@ -53,7 +53,9 @@ def _preparer(field: models.Field, connection) -> Callable[[models.Model], Any]:
     if isinstance(field, models.DateTimeField):
         return _datetime_preparer(attname, connection)
     if isinstance(field, _PLAIN) and not isinstance(field, models.JSONField):
-        kind = str if isinstance(field, models.CharField | models.TextField) else None
+        # A str passes as it is only into a plain text column: a subclass may prepare it
+        # (EncryptedSecretField encrypts one; a mapping has no descriptor to do it first).
+        kind = str if type(field) in (models.CharField, models.TextField) else None
 
         def plain(obj: models.Model) -> Any:
             value = getattr(obj, attname)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
 
 from crm_sync.models import AmazonOrderState, BuyerDataHold, StagedRecord, ZohoLink
@@ -173,3 +174,20 @@ def test_mappings_store_what_instances_store_with_defaults_for_missing_fields():
     assert upserted == made and len(made) == 2
     with pytest.raises(TypeError, match="run"):
         bulk_upsert([{**bare, "run": runs[1]}], model=StagedRecord, **options)
+
+
+@pytest.mark.django_db
+def test_a_secret_given_as_plain_text_in_a_mapping_is_stored_encrypted():
+    tenant = TenantFactory()
+    hold = {"tenant_id": tenant.pk, "amazon_order_id": "A1", "purchase_date": WHEN}
+    hold.update(buyer_key="k1", values='["Ann Buyer"]')
+    bulk_upsert(
+        [hold],
+        model=BuyerDataHold,
+        unique_fields=["tenant", "amazon_order_id"],
+        update_fields=["values"],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT "values" FROM {BuyerDataHold._meta.db_table}')  # noqa: S608
+        assert "Ann Buyer" not in cursor.fetchone()[0]
+    assert BuyerDataHold.objects.get(tenant=tenant).values.reveal() == '["Ann Buyer"]'
