@@ -36,20 +36,56 @@ class RunProgress:
 
 
 def run_progress(run: SyncRun) -> RunProgress:
-    """How far the running ``run`` is (one or two small queries)."""
+    """How far the running ``run`` is (one or two small queries; may refresh its counters)."""
     if run.trigger == SyncRun.Trigger.BACKFILL:
         return _backfill_progress(run)
     if run.orders_expected is not None:
-        from crm_sync.pipeline.run import orders_waiting
-
-        waiting = orders_waiting(run.pk)
-        if waiting <= run.orders_expected:
+        waiting = _refresh_counters_with_waiting(run)
+        if run.orders_expected is not None and waiting <= run.orders_expected:
             return RunProgress(done=run.orders_expected - waiting, total=run.orders_expected)
     elif run.replay_order_ids:
         total = len(set(run.replay_order_ids))
         if run.orders_fetched <= total:
             return RunProgress(done=run.orders_fetched, total=total, reading=True)
     return RunProgress(done=run.orders_fetched)
+
+
+COUNTERS = ("orders_expected", "orders_created", "orders_updated", "records_failed")
+
+
+def _refresh_counters_with_waiting(run: SyncRun) -> int:
+    """The run's orders still staged, read in ONE statement with its counters, which are
+    put back on ``run``: a checkpoint commits the written rows and the counters together,
+    and two separate reads could fall on either side of it (PostgreSQL's read committed),
+    showing "200 of 420 · 100 created"."""
+    from django.db.models import Count, OuterRef, Subquery
+
+    from crm_sync.models import StagedRecord
+    from crm_sync.pipeline.run import WAITING_ACTIONS
+    from crm_sync.zoho.modules import SALES_ORDERS
+
+    waiting = (
+        StagedRecord.objects.filter(
+            run_id=OuterRef("pk"), module=SALES_ORDERS, action__in=WAITING_ACTIONS
+        )
+        .order_by()
+        .values("run_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    fresh = (
+        SyncRun.objects.filter(pk=run.pk)
+        .annotate(waiting=Subquery(waiting))
+        .values(*COUNTERS, "waiting")
+        .first()
+    )
+    if fresh is None:
+        return 0
+    for name in COUNTERS:
+        setattr(run, name, fresh[name])
+    if run.orders_expected is None:
+        return 0
+    return fresh["waiting"] or 0
 
 
 def _backfill_progress(run: SyncRun) -> RunProgress:
