@@ -1,4 +1,4 @@
-"""The live-updates switch (Schedules page)."""
+"""The live-updates switch (Schedules page; Settings uses the same)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from crm_sync.services.live_subscription import live_updates_set
 from tenants.access import tenant_for_user
 
 
-@login_required
-@require_POST
-def live_updates_switch(request: HttpRequest, tenant_id: int) -> HttpResponse:
+def switch_live_updates(request: HttpRequest, tenant_id: int) -> int:
+    """Live updates on or off for an administrator's organisation, said in a message; the
+    Schedules page and Settings share it. Returns the tenant's id."""
     tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
     enabled = request.POST.get("enabled") == "on"
     live_updates_set(tenant_id=tenant.pk, enabled=enabled)
@@ -24,4 +24,10 @@ def live_updates_switch(request: HttpRequest, tenant_id: int) -> HttpResponse:
         if enabled
         else "Live updates are off; the daily schedules keep the CRM in step.",
     )
-    return redirect("crm_sync:schedules", tenant_id=tenant.id)
+    return tenant.pk
+
+
+@login_required
+@require_POST
+def live_updates_switch(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    return redirect("crm_sync:schedules", tenant_id=switch_live_updates(request, tenant_id))

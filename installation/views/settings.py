@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from amazon_ext.services.credentials import credentials_as_form_initial
 from crm_sync.services.live_status import live_updates_status
-from crm_sync.services.live_subscription import live_updates_set
+from crm_sync.views_live import switch_live_updates
 from installation.forms.credentials import CredentialsForm
 from installation.forms.settings import TenantSettingsForm
 from installation.selectors import tenant_connections
@@ -80,16 +80,8 @@ def settings_test_email(request: HttpRequest, tenant_id: int) -> HttpResponse:
 @require_POST
 def settings_live_updates(request: HttpRequest, tenant_id: int) -> HttpResponse:
     """Live updates on or off (the same switch as on the Schedules page)."""
-    tenant = tenant_for_user(tenant_id=tenant_id, user=request.user, manage=True)
-    enabled = request.POST.get("enabled") == "on"
-    live_updates_set(tenant_id=tenant.pk, enabled=enabled)
-    messages.success(
-        request,
-        "Live updates are on: Amazon is asked to send this seller's order changes."
-        if enabled
-        else "Live updates are off; the daily schedules keep the CRM in step.",
-    )
-    return redirect(f"{reverse('installation:settings', args=[tenant.id])}#live-updates")
+    tenant_id = switch_live_updates(request, tenant_id)
+    return redirect(f"{reverse('installation:settings', args=[tenant_id])}#live-updates")
 
 
 def _render_settings(
