@@ -14,12 +14,9 @@ import pytest
 from amazon_ext.amazon.complete import CutShortError, json_cut_short, xml_cut_short
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.mws import parsing as mws_parsing
-from amazon_ext.amazon.mws.client import MwsClient
-from amazon_ext.amazon.pacing import LocalQuotaPacer, PacingPolicy
 from amazon_ext.amazon.spapi import parsing as v0_parsing
 from amazon_ext.amazon.spapi import parsing_v2026
-from tests.amazon.test_http import raw_server  # noqa: F401
-from tests.fixtures.amazon import make_amazon_seller
+from tests.amazon.test_http import mws_client_at, raw_server  # noqa: F401
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STATUS_XML = (FIXTURES / "get_service_status.xml").read_bytes()
@@ -103,18 +100,7 @@ HALF = STATUS_XML[: len(STATUS_XML) // 2]
 )
 def test_the_mws_client_asks_again_after_a_cut_answer(raw_server, cut):  # noqa: F811
     server = raw_server(_answer_once_cut(cut))
-    seller = make_amazon_seller()
-    client = MwsClient(
-        seller_id=seller.seller_id,
-        access_key=seller.access_key,
-        secret_key=seller.secret_key,
-        mws_auth_token=seller.mws_auth_token,
-        marketplace_ids=seller.marketplace_ids,
-        pacer=LocalQuotaPacer(PacingPolicy(time_scale=1000)),
-        endpoint_override=server.url,
-        time_scale=1000,
-        timeout=2,
-    )
+    client = mws_client_at(server.url, timeout=2)
     assert client.service_status()
     assert client.stats.calls["GetServiceStatus"] == 2 and client.stats.retries == 1
 

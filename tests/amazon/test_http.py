@@ -202,22 +202,27 @@ def test_the_page_cap_is_generous_and_documented():
     assert http.MAX_SMALL_BODY_BYTES == 1024 * 1024
 
 
-def test_mws_client_retries_a_dripping_server_within_its_budget_then_fails(raw_server):
-    """Each attempt is cut off at the 0.3 s deadline; the 4 retries of the MWS policy follow
-    (1/4/10/30 ms at time scale 1000), then the seller sees a retryable service error."""
-    server = raw_server(dripping)
+def mws_client_at(url: str, *, timeout: float) -> MwsClient:
+    """An MWS client of a made-up seller sending to ``url`` (pacing at time scale 1000)."""
     seller = make_amazon_seller()
-    client = MwsClient(
+    return MwsClient(
         seller_id=seller.seller_id,
         access_key=seller.access_key,
         secret_key=seller.secret_key,
         mws_auth_token=seller.mws_auth_token,
         marketplace_ids=seller.marketplace_ids,
         pacer=LocalQuotaPacer(PacingPolicy(time_scale=1000)),
-        endpoint_override=server.url,
+        endpoint_override=url,
         time_scale=1000,
-        timeout=0.3,
+        timeout=timeout,
     )
+
+
+def test_mws_client_retries_a_dripping_server_within_its_budget_then_fails(raw_server):
+    """Each attempt is cut off at the 0.3 s deadline; the 4 retries of the MWS policy follow
+    (1/4/10/30 ms at time scale 1000), then the seller sees a retryable service error."""
+    server = raw_server(dripping)
+    client = mws_client_at(server.url, timeout=0.3)
     started = time.monotonic()
     with pytest.raises(AmazonServiceError) as caught:
         client.service_status()
