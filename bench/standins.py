@@ -48,6 +48,49 @@ def book_counts(book: list[dict]) -> dict:
     }
 
 
+# Ids, clocks and the tenant's random buyer-key secret differ run to run.
+VARYING = {
+    "id",
+    "Created_Time",
+    "Modified_Time",
+    "Created_By",
+    "Modified_By",
+    "Owner",
+    "Started_At",
+    "Finished_At",
+    "Recorded_At",
+    "Amazon_Buyer_Key",
+    "SO_Number",
+}
+
+
+def _canonical(value):
+    """A record without what differs run to run (ids, times): lookups by name only."""
+    if isinstance(value, dict):
+        if "id" in value and "name" in value and len(value) <= 3:
+            return {"name": value["name"]}
+        return {
+            k: _canonical(v)
+            for k, v in sorted(value.items())
+            if k not in VARYING and not k.startswith("$")
+        }
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def dump_zoho(zoho, org_id: str, path: str) -> None:
+    """Every module's records, canonical and sorted, so two runs' Zoho can be diffed."""
+    org = zoho.org(org_id)
+    dump = {}
+    for module in sorted(org.modules):
+        rows = [_canonical(r) for r in zoho.records(org_id, module)]
+        if rows:
+            dump[module] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+    with open(path, "w") as handle:
+        json.dump(dump, handle, indent=1, sort_keys=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10_000)
@@ -57,6 +100,7 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--days", type=float, default=20, help="the book's span (backfills)")
     parser.add_argument("--marketplaces", type=int, default=0, help="keep the first N only")
+    parser.add_argument("--dump-zoho", metavar="FILE", help="at exit, write Zoho's records here")
     args = parser.parse_args()
 
     seller = make_amazon_seller()
@@ -111,6 +155,8 @@ def main() -> None:
     while not done.wait(0.5):
         pass
     amazon.stop()
+    if args.dump_zoho:
+        dump_zoho(zoho, org.org_id, args.dump_zoho)
     zoho.stop()
     sys.exit(0)
 

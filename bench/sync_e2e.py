@@ -57,6 +57,8 @@ def start_standins(args) -> tuple[subprocess.Popen, dict]:
     ]
     if args.throttle:
         cmd.append("--throttle")
+    if args.dump_zoho:
+        cmd += ["--dump-zoho", os.path.abspath(args.dump_zoho)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if not line:
@@ -233,6 +235,11 @@ def main() -> None:
         "--profile",
         metavar="FILE",
         help="cProfile the first run into FILE (pstats; slows the run) and print its top",
+    )
+    parser.add_argument(
+        "--dump-zoho",
+        metavar="FILE",
+        help="write Zoho's records (canonical, sorted) to FILE at the end, to diff two trees",
     )
     args = parser.parse_args()
     global TRACE_MEMORY
