@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-import boto3
-from botocore.config import Config
 from django.conf import settings
 
 from amazon_ext.amazon import values
@@ -37,6 +35,11 @@ def queue_arn(queue_url: str | None = None) -> str:
 
 @cache
 def _client_for(endpoint_url: str, region: str):
+    # Imported here: boto3 takes ~0.2 s to import, and every process that renders a page or
+    # an email loads this module (the live-updates template tag) whether or not it uses SQS.
+    import boto3
+    from botocore.config import Config
+
     return boto3.client(
         "sqs",
         region_name=region,
