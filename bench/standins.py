@@ -74,7 +74,7 @@ def _canonical(value):
         return RUN_TIME.sub("<time> UTC", value)
     if isinstance(value, dict):
         if "id" in value and "name" in value and len(value) <= 3:
-            return {"name": value["name"]}
+            return {"name": _canonical(value["name"])}
         return {
             k: _canonical(v)
             for k, v in sorted(value.items())
