@@ -44,6 +44,21 @@ def event_key(event: OrderEvent) -> str:
     return f"event-{event.pk}"
 
 
+# What an Order History record needs of an event, read as plain rows (10,000 model
+# instances per big run cost more than the records built from them).
+EVENT_COLUMNS = (
+    "pk",
+    "amazon_order_id",
+    "action",
+    "old_status",
+    "new_status",
+    "created_at",
+    "message",
+    "zoho_record_id",
+)
+ACTION_LABELS = dict(OrderEvent.Action.choices)
+
+
 def _sync_record(run: SyncRun, names: dict[str, str]) -> dict:
     label = f"{run.get_schedule_display()} · {run.started_at:%Y-%m-%d %H:%M} UTC"
     values = {
@@ -64,11 +79,13 @@ def _sync_record(run: SyncRun, names: dict[str, str]) -> dict:
     return {"Name": label[:120], **{names[k]: v for k, v in values.items()}}
 
 
-def _event_record(event: OrderEvent, run_zoho_id: str, names: dict, link_order: bool) -> dict:
+def _event_record(event, run_zoho_id: str, names: dict, link_order: bool) -> dict:
+    """``event``: an OrderEvent or a row of EVENT_COLUMNS (``named=True``)."""
+    action = ACTION_LABELS.get(event.action, event.action)
     values = {
         KEY_LABEL: event_key(event),
         "Amazon Order ID": event.amazon_order_id,
-        "Action": event.get_action_display(),
+        "Action": action,
         "Old Status": event.old_status,
         "New Status": event.new_status,
         "Recorded At": _when(event.created_at),
@@ -77,7 +94,7 @@ def _event_record(event: OrderEvent, run_zoho_id: str, names: dict, link_order: 
     }
     if link_order and event.zoho_record_id:
         values[SALES_ORDER_LOOKUP_LABEL] = {"id": event.zoho_record_id}
-    name = f"{event.amazon_order_id} · {event.get_action_display()}"
+    name = f"{event.amazon_order_id} · {action}"
     return {"Name": name[:120], **{names[k]: v for k, v in values.items()}}
 
 
@@ -92,9 +109,9 @@ def _write_events(
     order_field = names[SALES_ORDER_LOOKUP_LABEL]
     while True:
         batch = list(
-            OrderEvent.objects.filter(run_id=mirror.run_id, pk__gt=mirror.events_upto).order_by(
-                "pk"
-            )[:BATCH]
+            OrderEvent.objects.filter(run_id=mirror.run_id, pk__gt=mirror.events_upto)
+            .order_by("pk")
+            .values_list(*EVENT_COLUMNS, named=True)[:BATCH]
         )
         if not batch:
             return
