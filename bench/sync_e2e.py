@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from bench._sync_measure import ITEM_OPS, LIST_OPS, SPAN, quota_floor_seconds
+from bench._sync_measure import ITEM_OPS, LIST_OPS, SPAN, quota_floor_seconds, warm_like_a_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACE_MEMORY = False
@@ -95,6 +95,7 @@ def configure(info: dict, workdir: str, args) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    warm_like_a_worker()
 
 
 def install_tenant(info: dict, mode: str):
