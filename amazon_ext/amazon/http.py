@@ -15,9 +15,12 @@ What every Amazon call needs and no API does differently:
   deadline) is :class:`NoAnswerError`, which the transports retry; everything that came back is an
   :class:`HttpAnswer` for the API's own table to classify.
 
-Limitation: the status line and headers are read by http.client with the per-read timeout
-(the time left when the request was sent); a server dripping *headers* is bounded by that
-per byte. Bodies, where the size is, are bounded in total.
+A session from :func:`new_session` sends a bodied (bytes) or empty request without proxies
+on :mod:`amazon_ext.amazon.wire`'s lean keep-alive connections, where connect, headers and
+body are all inside the one deadline. Anything else (proxies, form mappings) goes through
+requests; there the status line and headers are read by http.client with the per-read
+timeout (the time left when the request was sent), so a server dripping *headers* is
+bounded by that per byte; bodies, where the size is, are bounded in total.
 """
 
 from __future__ import annotations
@@ -30,18 +33,19 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from amazon_ext.amazon import wire
 from amazon_ext.amazon.errors import AmazonResponseError, AmazonServiceError
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024  # one list page; 100 real orders are well under 1 MB
 MAX_SMALL_BODY_BYTES = 1024 * 1024  # tokens, service status, single small documents
 READ_CHUNK_BYTES = 64 * 1024
 DEFAULT_DEADLINE_SECONDS = 30.0
+_WIRE_POOLS = "_amazon_wire_pools"  # a new_session()'s lean-path connections
 
 _NO_ANSWER = (
     requests.ConnectionError,
@@ -88,10 +92,24 @@ def new_session(base_url: str = "") -> requests.Session:
     session.proxies = requests.utils.get_environ_proxies(base_url) if base_url else {}
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE", True)
     session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16, max_retries=0)
+    adapter = _Adapter(wire.Pools(maxsize=16))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    session.__dict__[_WIRE_POOLS] = adapter.pools
     return session
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter (for proxied and form-mapping requests) that also owns the lean
+    path's keep-alive connections, so closing the session closes those too."""
+
+    def __init__(self, pools: wire.Pools) -> None:
+        super().__init__(pool_connections=2, pool_maxsize=16, max_retries=0)
+        self.pools = pools
+
+    def close(self) -> None:
+        super().close()
+        self.pools.close()
 
 
 def send(
@@ -112,9 +130,19 @@ def send(
     """
     started = time.monotonic()
     deadline = started + deadline_seconds
-    if not session.proxies and (data is None or isinstance(data, bytes)):
-        return _send_pooled(
-            session, method, url, headers, data, started, deadline_seconds, max_body_bytes, what
+    pools = session.__dict__.get(_WIRE_POOLS)
+    if pools is not None and not session.proxies and (data is None or isinstance(data, bytes)):
+        return _send_lean(
+            session,
+            pools,
+            method,
+            url,
+            headers,
+            data,
+            started,
+            deadline_seconds,
+            max_body_bytes,
+            what,
         )
     try:
         response = session.request(
@@ -142,8 +170,9 @@ def send(
     )
 
 
-def _send_pooled(
+def _send_lean(
     session: requests.Session,
+    pools: wire.Pools,
     method: str,
     url: str,
     headers: Mapping[str, str],
@@ -153,66 +182,38 @@ def _send_pooled(
     max_body_bytes: int,
     what: str,
 ) -> HttpAnswer:
-    """The same attempt straight on the session's urllib3 pool: requests' per-call work
-    (preparing the request, cookies, hooks, the CA bundle's stat, environment merging) was
-    a fifth of a sync's CPU, and none of it applies to a bodied POST/GET without proxies.
-    The session's TLS settings and default headers still apply; a fully read connection
-    goes back to the pool (keep-alive) instead of being closed."""
+    """The same attempt on :mod:`amazon_ext.amazon.wire`'s keep-alive connections:
+    requests' per-call work (preparing the request, cookies, hooks, environment merging)
+    and urllib3/http.client's per-answer objects and email-package header parser were
+    most of a call's client CPU, and none of it applies to a bodied POST/GET without
+    proxies. The session's TLS settings (``verify``, ``cert``) and default headers apply."""
     deadline = started + deadline_seconds
-    pool, path = _pool_for(session, url)
+    pool, target = pools.for_url(url, session.verify, session.cert)
+    merged = {name.lower(): (name, value) for name, value in session.headers.items() if value}
+    for name, value in headers.items():
+        merged[name.lower()] = (name, value)
+    request = wire.request_bytes(method, target, pool.host_header, dict(merged.values()), data)
     try:
-        raw = pool.urlopen(
-            method,
-            path,
-            body=data,
-            headers={**session.headers, **headers},
-            timeout=urllib3.Timeout(connect=deadline_seconds, read=deadline_seconds),
-            retries=False,
-            redirect=False,
-            assert_same_host=False,
-            preload_content=False,
-            decode_content=False,
+        status, answer_headers, body = wire.exchange(
+            pool,
+            request,
+            head_only=method == "HEAD",
+            deadline=deadline,
+            max_body_bytes=max_body_bytes,
         )
-    except _NO_ANSWER as exc:
+    except wire.BodyTooLargeError:
+        raise _too_large(what, max_body_bytes) from None
+    except (wire.WireError, OSError) as exc:
         raise _no_answer(exc, deadline, deadline_seconds) from None
-    complete = False
-    try:
-        body = _read_body(raw, raw.headers, deadline, deadline_seconds, max_body_bytes, what)
-        complete = True
-    finally:
-        if complete:
-            raw.release_conn()
-        else:
-            raw.close()
     return HttpAnswer(
-        status=raw.status, headers=raw.headers, body=body, seconds=time.monotonic() - started
+        status=status, headers=answer_headers, body=body, seconds=time.monotonic() - started
     )
-
-
-def _pool_for(session: requests.Session, url: str) -> tuple[urllib3.HTTPConnectionPool, str]:
-    """The connection pool requests would pick for ``url`` (its TLS verification and CA
-    bundle included), worked out once per session and origin; and the request target."""
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    origin = (parts.scheme, parts.netloc)
-    cache = session.__dict__.setdefault("_amazon_pools", {})
-    pool = cache.get(origin)
-    if pool is None:
-        adapter = session.get_adapter(url)
-        prepared = requests.Request(method="GET", url=url).prepare()
-        host, pool_kwargs = adapter.build_connection_pool_key_attributes(
-            prepared, session.verify, session.cert
-        )
-        pool = cache[origin] = adapter.poolmanager.connection_from_host(
-            **host, pool_kwargs=pool_kwargs
-        )
-    return pool, target
 
 
 def _no_answer(exc: BaseException, deadline: float, seconds: float) -> NoAnswerError:
     if time.monotonic() >= deadline - 0.005:
         return NoAnswerError(f"no complete answer within the {seconds:g} s deadline")
-    return NoAnswerError(type(exc).__name__)
+    return NoAnswerError(getattr(exc, "detail", None) or type(exc).__name__)
 
 
 def _read_body(
