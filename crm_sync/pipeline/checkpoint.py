@@ -15,6 +15,7 @@ from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
 from crm_sync.pipeline.bulk import bulk_upsert
 from crm_sync.pipeline.job import Counts, SyncJob
+from crm_sync.pipeline.staged import StagedRow
 from history.models import OrderEvent
 
 VERIFY = "verify"  # StagedRecord.action of a written order whose write is still to be checked
@@ -33,7 +34,7 @@ def state_of_order(job: SyncJob, order: Order, zoho_id: str) -> dict:
     }
 
 
-def state_of_row(job: SyncJob, row: StagedRecord, zoho_id: str) -> dict:
+def state_of_row(job: SyncJob, row: StagedRow, zoho_id: str) -> dict:
     return {
         "tenant_id": job.tenant_id,
         "amazon_order_id": row.amazon_key,
@@ -58,18 +59,18 @@ def save_states(states: Sequence[dict]) -> None:
 
 def checkpoint(
     job: SyncJob,
-    batch: Sequence[StagedRecord],
+    batch: Sequence[StagedRow],
     counts: Counts,
     *,
-    links: Sequence[ZohoLink] = (),
-    events: Sequence[OrderEvent] = (),
-    done: Sequence[tuple[StagedRecord, str]] = (),
-    verify: Sequence[tuple[StagedRecord, str]] = (),
+    links: Sequence[dict] = (),
+    events: Sequence[OrderEvent | dict] = (),
+    done: Sequence[tuple[StagedRow, str]] = (),
+    verify: Sequence[tuple[StagedRow, str]] = (),
 ) -> None:
     """Commit a written batch. ``done``: (sales order row, its Zoho id). ``verify``: rows of
     ``done`` whose write must be checked in Zoho (``crm_sync.pipeline.verify``); they are
     kept, as "verify" rows naming the order's Zoho id, instead of removed, so a crash before
-    the check leaves it to the next run."""
+    the check leaves it to the next run. ``links``: ``ZohoLink`` rows as mappings."""
     states = [state_of_row(job, row, zoho_id) for row, zoho_id in done]
     kept = []
     for row, zoho_id in verify:
@@ -79,15 +80,16 @@ def checkpoint(
         if links:
             bulk_upsert(
                 links,
+                model=ZohoLink,
                 unique_fields=["tenant", "module", "amazon_key"],
                 update_fields=["zoho_id", "fingerprint", "updated_at"],
             )
         if states:
             save_states(states)
         if events:
-            bulk_upsert(events, ignore_conflicts=True)
-        if kept:
-            StagedRecord.objects.bulk_update(kept, ["action", "zoho_id"])
+            bulk_upsert(events, model=OrderEvent, ignore_conflicts=True)
+        for row in kept:  # rare: a write that must be checked
+            StagedRecord.objects.filter(pk=row.pk).update(action=VERIFY, zoho_id=row.zoho_id)
         kept_ids = {row.pk for row in kept}
         StagedRecord.objects.filter(
             pk__in=[row.pk for row in batch if row.pk not in kept_ids]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from amazon_ext.amazon.types import Order
 from crm_sync.mapping import order_currency
 from crm_sync.mapping.products import home_currency
-from crm_sync.models import StagedRecord
 from crm_sync.pipeline.job import Counts, SyncJob
+from crm_sync.pipeline.staged import StagedRow
 from crm_sync.sources import FailedOrder
 from crm_sync.zoho.modules import SALES_ORDERS
 from history.models import OrderEvent, SyncRun
@@ -27,7 +27,7 @@ def failed_order(order: Order) -> FailedOrder:
     )
 
 
-def failed_row(row: StagedRecord) -> FailedOrder:
+def failed_row(row: StagedRow) -> FailedOrder:
     """The staged sales order ``row`` stands for."""
     return FailedOrder(
         amazon_order_id=row.amazon_key,
@@ -77,28 +77,27 @@ def currency_note(job: SyncJob, currency: str) -> str:
     )
 
 
-def order_event(
-    job: SyncJob, row: StagedRecord, action: str, zoho_id: str, message: str = ""
-) -> OrderEvent:
-    """A sales order written to Zoho (created, filled in, status changed). A live update
-    (ORDER_CHANGE notification) is recorded as such, what it did to Zoho in the message."""
+def order_event(job: SyncJob, row: StagedRow, action: str, zoho_id: str, message: str = "") -> dict:
+    """A sales order written to Zoho (created, filled in, status changed), as an
+    ``OrderEvent`` row for ``checkpoint``. A live update (ORDER_CHANGE notification) is
+    recorded as such, what it did to Zoho in the message."""
     if action != OrderEvent.Action.STATUS_CHANGED:  # a status change writes no amounts
         message = " ".join(filter(None, [message, currency_note(job, row.currency)]))
     if job.run.trigger == SyncRun.Trigger.LIVE:
         done = OrderEvent.Action(action).label
         message = f"{done}. {message}".strip() if message else done
         action = OrderEvent.Action.LIVE_UPDATE
-    return OrderEvent(
-        tenant_id=job.tenant_id,
-        run=job.run,
-        amazon_order_id=row.amazon_key,
-        action=action,
-        old_status=row.previous_status,
-        new_status=row.order_status,
-        amazon_last_update=row.amazon_last_update,
-        zoho_record_id=zoho_id,
-        message=message,
-        order_total=row.order_total,
-        currency=row.currency,
-        marketplace_id=row.marketplace_id,
-    )
+    return {
+        "tenant_id": job.tenant_id,
+        "run_id": job.run.pk,
+        "amazon_order_id": row.amazon_key,
+        "action": str(action),
+        "old_status": row.previous_status,
+        "new_status": row.order_status,
+        "amazon_last_update": row.amazon_last_update,
+        "zoho_record_id": zoho_id,
+        "message": message,
+        "order_total": row.order_total,
+        "currency": row.currency,
+        "marketplace_id": row.marketplace_id,
+    }

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from crm_sync import mapping
-from crm_sync.models import StagedRecord, ZohoLink
+from crm_sync.models import ZohoLink
 from crm_sync.pipeline import lookups
 from crm_sync.pipeline.job import SyncJob
+from crm_sync.pipeline.staged import StagedRow
 from crm_sync.zoho.modules import CONTACTS, PRODUCTS
 
 
@@ -23,13 +23,13 @@ def link_ids(job: SyncJob, module: str, keys: Iterable[str]) -> dict[str, str]:
 
 
 def resolved(
-    job: SyncJob, rows: list[StagedRecord]
-) -> tuple[list[tuple[StagedRecord, dict]], list[tuple[StagedRecord, str]]]:
+    job: SyncJob, rows: list[StagedRow]
+) -> tuple[list[tuple[StagedRow, dict]], list[tuple[StagedRow, str]]]:
     """(ready: (row, JSON-ready payload with Zoho ids in its lookups), unwritable: (row,
-    why)): an order whose product or contact could not be written is unwritable."""
-    ready, unwritable = lookups.resolve(
+    why)): an order whose product or contact could not be written is unwritable. The rows'
+    ``data`` is JSON-ready already (``staged.staged_rows``)."""
+    return lookups.resolve(
         rows,
         product_ids=link_ids(job, PRODUCTS, (asin for row in rows for asin in row.product_keys)),
         contact_ids=link_ids(job, CONTACTS, (row.buyer_key for row in rows)),
     )
-    return [(row, mapping.to_json_ready(data)) for row, data in ready], unwritable

@@ -23,6 +23,7 @@ from crm_sync.models import StagedRecord
 from crm_sync.pipeline.checkpoint import VERIFY
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.pipeline.resolve import resolved
+from crm_sync.pipeline.staged import StagedRow, staged_rows
 from crm_sync.zoho import line_items
 from crm_sync.zoho.modules import SALES_ORDERS
 from crm_sync.zoho.records import LINE_ITEMS, SalesOrderRecord
@@ -45,7 +46,7 @@ def verify_orders(job: SyncJob, *, earlier_runs: bool) -> None:
         return
     settle(job)
     last_id = 0
-    while batch := list(rows.filter(id__gt=last_id)[:BATCH]):
+    while batch := staged_rows(rows.filter(id__gt=last_id), BATCH):
         last_id = batch[-1].id
         _verify_batch(job, batch)
 
@@ -63,7 +64,7 @@ def settle(job: SyncJob) -> None:
     job.heartbeat()
 
 
-def _verify_batch(job: SyncJob, batch: list[StagedRecord]) -> None:
+def _verify_batch(job: SyncJob, batch: list[StagedRow]) -> None:
     ready, unwritable = resolved(job, [row for row in batch if LINE_ITEMS in row.data])
     payloads = {row.pk: data for row, data in ready}
     failed = [(row, f"{why}; it could not be checked in Zoho CRM") for row, why in unwritable]
@@ -71,7 +72,7 @@ def _verify_batch(job: SyncJob, batch: list[StagedRecord]) -> None:
     for row in batch:
         if LINE_ITEMS in row.data and row.pk not in payloads:
             continue  # unwritable, reported above
-        data = payloads.get(row.pk) or mapping.to_json_ready(row.data)
+        data = payloads.get(row.pk) or row.data
         reason = _check_and_repair(job, row, data)
         (failed.append((row, reason)) if reason else verified.append(row))
     counts, events = Counts(), []
@@ -99,7 +100,7 @@ def _verify_batch(job: SyncJob, batch: list[StagedRecord]) -> None:
     job.heartbeat()
 
 
-def _check_and_repair(job: SyncJob, row: StagedRecord, data: dict) -> str:
+def _check_and_repair(job: SyncJob, row: StagedRow, data: dict) -> str:
     """ "" once Zoho holds what we wrote (repairing it if needed), else why not."""
     for attempt in range(REPAIRS + 1):
         order = job.zoho.get_sales_order(row.zoho_id)

@@ -1,6 +1,6 @@
 """Write: products, then contacts, then orders, in full batches of 100 staged rows, each
 batch followed by its checkpoint. Staged money is Decimal; it becomes a JSON number here,
-at the Zoho edge (``mapping.to_json_ready``), and nowhere earlier.
+as the writer reads the staged rows (``staged.json_ready``), and nowhere earlier.
 
 A flush in the middle of a run (``final=False``) sends full batches only: the rest stays
 staged for the next flush, and so does a sales order whose product or contact is still
@@ -23,13 +23,13 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef
 
-from crm_sync import mapping
 from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
 from crm_sync.pipeline import verify
 from crm_sync.pipeline.checkpoint import checkpoint
 from crm_sync.pipeline.events import failed_row, order_event, record_failure
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.pipeline.resolve import resolved
+from crm_sync.pipeline.staged import StagedRow, staged_rows
 from crm_sync.zoho.line_items import lines_replacing_current
 from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent
@@ -65,15 +65,16 @@ SENT = {"create": "create-sent", "fill": "fill-sent"}
 
 def staged_batches(
     job: SyncJob, module: str, action: str, *, final: bool = True
-) -> Iterator[list[StagedRecord]]:
+) -> Iterator[list[StagedRow]]:
     """The run's staged rows by 100; not ``final``: a part-full last batch is left staged."""
     actions = [action, SENT[action]] if action in SENT else [action]
     last_id = 0
     while True:
-        batch = list(
+        batch = staged_rows(
             StagedRecord.objects.filter(
                 run=job.run, module=module, action__in=actions, id__gt=last_id
-            ).order_by("id")[:BATCH]
+            ).order_by("id"),
+            BATCH,
         )
         if not batch or (len(batch) < BATCH and not final):
             return
@@ -103,21 +104,22 @@ def _written_meanwhile(job: SyncJob, module: str) -> None:
     rows.filter(action="upsert").filter(Exists(same)).delete()
 
 
-def describe_failure(result, row: StagedRecord | None = None) -> str:
+def describe_failure(result, row: StagedRow | None = None) -> str:
     if result.code == "INVALID_DATA" and getattr(result, "field", None) == "Currency":
         return refused_currency_message(row.currency if row is not None else "")
     where = f" (field {result.field})" if getattr(result, "field", None) else ""
     return f"Zoho {result.code or 'error'}{where}: {result.message or 'no message'}"
 
 
-def _link(job: SyncJob, module: str, row: StagedRecord, zoho_id: str) -> ZohoLink:
-    return ZohoLink(
-        tenant_id=job.tenant_id,
-        module=module,
-        amazon_key=row.amazon_key,
-        zoho_id=zoho_id,
-        fingerprint=row.fingerprint,
-    )
+def _link(job: SyncJob, module: str, row: StagedRow, zoho_id: str) -> dict:
+    """A ``ZohoLink`` row as ``checkpoint`` saves it."""
+    return {
+        "tenant_id": job.tenant_id,
+        "module": module,
+        "amazon_key": row.amazon_key,
+        "zoho_id": zoho_id,
+        "fingerprint": row.fingerprint,
+    }
 
 
 def write_upserts(job: SyncJob, module: str, *, key_field: str, final: bool = True) -> None:
@@ -127,7 +129,7 @@ def write_upserts(job: SyncJob, module: str, *, key_field: str, final: bool = Tr
     for batch in staged_batches(job, module, "upsert", final=final):
         results = job.zoho.upsert(
             module,
-            [mapping.to_json_ready(row.data) for row in batch],
+            [row.data for row in batch],
             duplicate_check_fields=[key_field],
         )
         counts, links = Counts(), []
@@ -150,7 +152,7 @@ def _still_staged(job: SyncJob, module: str, keys) -> set[str]:
     )
 
 
-def _not_waiting(job: SyncJob, rows: list[StagedRecord]) -> list[StagedRecord]:
+def _not_waiting(job: SyncJob, rows: list[StagedRow]) -> list[StagedRow]:
     """The sales orders none of whose products and whose contact is still staged."""
     products = _still_staged(job, PRODUCTS, (asin for row in rows for asin in row.product_keys))
     contacts = _still_staged(job, CONTACTS, (row.buyer_key for row in rows))
@@ -166,8 +168,8 @@ def order_batches(job: SyncJob, action: str, *, final: bool):
     sales orders (the last one part-full only when ``final``). An order whose product or
     contact could not be written is unwritable (recorded as failed with the next write);
     not ``final``, one whose product or contact is still staged waits for a later flush."""
-    ready: list[tuple[StagedRecord, dict]] = []
-    unwritable: list[tuple[StagedRecord, str]] = []
+    ready: list[tuple[StagedRow, dict]] = []
+    unwritable: list[tuple[StagedRow, str]] = []
     for rows in staged_batches(job, SALES_ORDERS, action):
         found, failed = resolved(job, rows if final else _not_waiting(job, rows))
         ready += found
@@ -179,13 +181,13 @@ def order_batches(job: SyncJob, action: str, *, final: bool):
         yield (ready if final else []), unwritable
 
 
-def _unwritable(job: SyncJob, unwritable, events: list, counts: Counts) -> list[StagedRecord]:
+def _unwritable(job: SyncJob, unwritable, events: list, counts: Counts) -> list[StagedRow]:
     for row, reason in unwritable:
         record_failure(job, failed_row(row), reason, events, counts)
     return [row for row, _ in unwritable]
 
 
-def _mark_sent(rows: list[StagedRecord], action: str) -> set[int]:
+def _mark_sent(rows: list[StagedRow], action: str) -> set[int]:
     """Mark the rows about to be written; returns those an earlier attempt had marked (its
     write may have reached Zoho, or may still): their outcome is uncertain whatever Zoho
     answers now."""
@@ -269,9 +271,7 @@ def write_filled_orders(job: SyncJob, *, final: bool = True) -> None:
 def write_status_changes(job: SyncJob, *, final: bool = True) -> None:
     for batch in staged_batches(job, SALES_ORDERS, "status", final=final):
         counts, events, done = Counts(), [], []
-        results = job.zoho.update(
-            SALES_ORDERS, [{"id": row.zoho_id, **mapping.to_json_ready(row.data)} for row in batch]
-        )
+        results = job.zoho.update(SALES_ORDERS, [{"id": row.zoho_id, **row.data} for row in batch])
         to_verify = _record_updates(
             job, batch, results, OrderEvent.Action.STATUS_CHANGED, counts, events, done
         )
