@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -19,28 +20,63 @@ SIGNATURE_METHOD = "HmacSHA256"
 SIGNATURE_VERSION = "2"
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.~]*").fullmatch
 
 
 def rfc3986(value: str) -> str:
     """Percent-encode everything but ``A-Z a-z 0-9 - _ . ~`` as UTF-8, uppercase hex.
 
-    ``quote`` already emits uppercase hex and never turns a space into ``+``.
+    ``quote`` already emits uppercase hex and never turns a space into ``+``; a value of
+    unreserved characters only (most of them) is returned as it is without calling it.
     """
-    return quote(value, safe="-_.~")
+    return value if _UNRESERVED(value) else quote(value, safe="-_.~")
 
 
 def canonical_query(params: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
-    """Encoded ``k=v`` pairs joined with ``&``, sorted by encoded name in byte order.
+    """Encoded ``k=v`` pairs joined with ``&``, sorted by encoded name in byte order (the
+    encoded text is ASCII, so its ``str`` order is its byte order).
 
     ``Signature`` is left out: it is never part of what is signed.
     """
     items = params.items() if isinstance(params, Mapping) else params
     encoded = sorted(
-        (rfc3986(str(name)).encode(), rfc3986(str(value)).encode())
-        for name, value in items
-        if name != "Signature"
+        (rfc3986(str(name)), rfc3986(str(value))) for name, value in items if name != "Signature"
     )
-    return "&".join(f"{name.decode()}={value.decode()}" for name, value in encoded)
+    return "&".join([f"{name}={value}" for name, value in encoded])
+
+
+class Signer:
+    """Signature Version 2 for one set of credentials: the HMAC key is set up once and the
+    parameters every call carries (``fixed``: access key, seller, method, version, token)
+    are encoded once; per call only the call's own parameters are encoded and merged in.
+    Gives exactly :func:`canonical_query` + :func:`sign` of all the parameters together.
+    Holds secrets: its repr shows none."""
+
+    __slots__ = ("_fixed", "_mac", "_names")
+
+    def __init__(self, secret_key: str, fixed: Mapping[str, str]) -> None:
+        self._mac = hmac.new(secret_key.encode(), digestmod=hashlib.sha256)
+        self._fixed = tuple((rfc3986(name), rfc3986(value)) for name, value in fixed.items())
+        self._names = frozenset(fixed)
+
+    def __repr__(self) -> str:
+        return "<Signer>"
+
+    def signed_query(self, *, verb: str, host: str, path: str, params: Mapping[str, str]) -> str:
+        """The canonical query of ``fixed`` + ``params`` with ``&Signature=…`` appended;
+        ``host`` as :func:`canonical_host` gives it."""
+        if not self._names.isdisjoint(params):
+            raise ValueError("a call's parameters cannot replace the credentials' ones")
+        pairs = list(self._fixed)
+        pairs.extend(
+            (rfc3986(name), rfc3986(value)) for name, value in params.items() if name != "Signature"
+        )
+        pairs.sort()
+        query = "&".join([f"{name}={value}" for name, value in pairs])
+        mac = self._mac.copy()
+        mac.update(f"{verb.upper()}\n{host}\n{path or '/'}\n{query}".encode())
+        signature = base64.b64encode(mac.digest()).decode("ascii")
+        return f"{query}&Signature={rfc3986(signature)}"
 
 
 def canonical_host(host: str, scheme: str = "https") -> str:

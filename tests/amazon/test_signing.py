@@ -137,3 +137,38 @@ def test_iso_timestamp_is_utc_with_z():
     assert signing.iso_timestamp(datetime(2020, 1, 1, tzinfo=UTC)) == "2020-01-01T00:00:00Z"
     with pytest.raises(ValueError, match="aware"):
         signing.iso_timestamp(datetime(2020, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Action": "ListOrderItems", "AmazonOrderId": "058-1233752-8214740"},
+        {
+            "Action": "ListOrders",
+            "CreatedAfter": "2020-01-01T00:00:00Z",
+            "MarketplaceId.Id.1": "A1",
+        },
+        {"Action": "ListOrdersByNextToken", "NextToken": "a+b/c=d ü~é", "Timestamp": "x:y"},
+        {"Action": "GetServiceStatus", "Z": "", "a": "lower sorts after upper"},
+    ],
+)
+def test_signer_gives_exactly_the_general_procedures_query_and_signature(params):
+    """The transport's Signer (key set up once, credentials encoded once) and the published
+    procedure (canonical_query + sign over every parameter) agree byte for byte."""
+    fixed = {
+        "AWSAccessKeyId": "AKIAIOSFODNN7EXAMPLE",
+        "SellerId": "A1EXAMPLE",
+        "SignatureMethod": signing.SIGNATURE_METHOD,
+        "SignatureVersion": signing.SIGNATURE_VERSION,
+        "MWSAuthToken": "amzn.mws.4ea38b7b-f563-7709-4bae-87aeaEXAMPLE",
+    }
+    host, path = "mws.amazonservices.com", "/Orders/2013-09-01"
+    signed = signing.Signer(MWS_SECRET, fixed)
+    query = signed.signed_query(verb="POST", host=host, path=path, params=params)
+    everything = {**fixed, **params}
+    text = signing.string_to_sign(verb="POST", host=host, path=path, params=everything)
+    expected = signing.canonical_query(everything)
+    assert query == f"{expected}&Signature={signing.rfc3986(signing.sign(MWS_SECRET, text))}"
+    assert MWS_SECRET not in repr(signed) and "AKIA" not in repr(signed)
+    with pytest.raises(ValueError, match="cannot replace the credentials"):
+        signed.signed_query(verb="POST", host=host, path=path, params={"SellerId": "other"})

@@ -28,8 +28,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -107,6 +107,15 @@ class MwsTransport:
         except AmazonCredentialError:
             base_url = ""  # reported on the first call
         self._session = http.new_session(base_url)
+        fixed = {
+            "AWSAccessKeyId": self._access_key.reveal(),
+            "SellerId": self.seller_id,
+            "SignatureMethod": signing.SIGNATURE_METHOD,
+            "SignatureVersion": signing.SIGNATURE_VERSION,
+        }
+        if self._mws_auth_token.reveal():
+            fixed["MWSAuthToken"] = self._mws_auth_token.reveal()
+        self._signer = signing.Signer(self._secret_key.reveal(), fixed)
 
     def __repr__(self) -> str:
         return f"<MwsTransport seller={self.seller_id}>"
@@ -148,22 +157,17 @@ class MwsTransport:
 
     def _body(self, action: str, params: dict[str, str], host: str, path: str, version: str) -> str:
         """The signed form body: canonical query (sorted, RFC 3986) plus Signature."""
-        values = {
-            "AWSAccessKeyId": self._access_key.reveal(),
-            "Action": action,
-            "SellerId": self.seller_id,
-            "SignatureMethod": signing.SIGNATURE_METHOD,
-            "SignatureVersion": signing.SIGNATURE_VERSION,
-            "Timestamp": signing.iso_timestamp(datetime.now(UTC)),
-            "Version": version,
-            **params,
-        }
-        if self._mws_auth_token.reveal():
-            values["MWSAuthToken"] = self._mws_auth_token.reveal()
-        query = signing.canonical_query(values)
-        text = "\n".join(["POST", signing.canonical_host(host), path, query])
-        signature = signing.sign(self._secret_key.reveal(), text)
-        return f"{query}&Signature={signing.rfc3986(signature)}"
+        return self._signer.signed_query(
+            verb="POST",
+            host=signing.canonical_host(host),
+            path=path,
+            params={
+                "Action": action,
+                "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "Version": version,
+                **params,
+            },
+        )
 
     def call(self, action: str, params: dict[str, str]) -> tuple[bytes, str | None]:
         """Send one operation; return (body, RequestId) of a 200, or raise AmazonError."""
