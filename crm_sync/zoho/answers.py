@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from crm_sync.models import ZohoConnection
 from crm_sync.zoho import tokens
 from crm_sync.zoho.errors import ZohoApiError, ZohoRateLimitedError, ZohoReconnectRequired
+from crm_sync.zoho.http import Response
 from outbound.retry import Outcome
 
 SCOPE_MESSAGE = (
@@ -23,7 +22,7 @@ SCOPE_MESSAGE = (
 )
 
 
-def response_json(resp: requests.Response) -> Any:
+def response_json(resp: Response) -> Any:
     """The body as JSON, or None for 204, an empty body or something that is not JSON."""
     if resp.status_code == 204 or not resp.content:
         return None
@@ -47,7 +46,7 @@ def error_parts(body: Any) -> tuple[str | None, str | None, dict]:
 
 
 def classify(
-    resp: requests.Response,
+    resp: Response,
     *,
     connection: ZohoConnection,
     method: str,
@@ -55,7 +54,7 @@ def classify(
     results_key: str | None,
     expected: int,
     idempotent: bool,
-) -> Outcome[requests.Response]:
+) -> Outcome[Response]:
     """Zoho's part of the policy: what one answer means. ``results_key``/``expected``: a
     400 holding one result per item sent is a batch where every item failed, which the
     caller reports item by item. A 401 that no token refresh can cure marks the connection

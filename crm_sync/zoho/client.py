@@ -9,7 +9,6 @@ Writes go in Zoho's batches of 100 (records) and 5 (fields).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -117,8 +116,7 @@ class ZohoClient(ZohoTransport):
                 exc.partial_results = results
                 raise exc
             batch_results = [
-                replace(result_from_json(start + i, e), uncertain=uncertain)
-                for i, e in enumerate(entries)
+                result_from_json(start + i, e, uncertain=uncertain) for i, e in enumerate(entries)
             ]
             results.extend(batch_results)
             with self._lock:

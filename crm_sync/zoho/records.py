@@ -119,10 +119,13 @@ class RecordResult:
     uncertain: bool = False
 
 
-def result_from_json(index: int, entry: Any) -> RecordResult:
-    """One write result; the offending field is found in either of Zoho's error shapes."""
+def result_from_json(index: int, entry: Any, *, uncertain: bool = False) -> RecordResult:
+    """One write result; the offending field is found in either of Zoho's error shapes.
+    ``uncertain``: see ``RecordResult.uncertain``."""
     if not isinstance(entry, dict):
-        return RecordResult(index, False, None, None, "NO_RESULT", "Zoho sent no result", None)
+        return RecordResult(
+            index, False, None, None, "NO_RESULT", "Zoho sent no result", None, {}, uncertain
+        )
     details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
     ok = entry.get("status") == "success"
     field_name = details.get("api_name")
@@ -139,4 +142,5 @@ def result_from_json(index: int, entry: Any) -> RecordResult:
         message=entry.get("message"),
         field=field_name,
         details=details,
+        uncertain=uncertain,
     )

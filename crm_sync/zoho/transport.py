@@ -25,7 +25,7 @@ import requests
 from django.conf import settings
 
 from crm_sync.models import ZohoConnection
-from crm_sync.zoho import tokens
+from crm_sync.zoho import http, tokens
 from crm_sync.zoho.answers import classify, error_parts, response_json
 from crm_sync.zoho.errors import ZohoApiError
 from crm_sync.zoho.limits import ACQUIRE_TIMEOUT_SECONDS, call_slot
@@ -121,7 +121,7 @@ class ZohoTransport:
         results_key: str | None = None,
         expected: int = 0,
         idempotent: bool = True,
-    ) -> requests.Response:
+    ) -> http.Response:
         """One API call under the policy; raises a ``ZohoError`` when it fails for good.
 
         ``results_key``/``expected``: a 400 whose body holds one result per item sent is a
@@ -148,7 +148,7 @@ class ZohoTransport:
         results_key: str | None = None,
         expected: int = 0,
         idempotent: bool = True,
-    ) -> tuple[requests.Response, bool]:
+    ) -> tuple[http.Response, bool]:
         """``_call``, and whether its outcome is *uncertain*: an earlier attempt got no
         answer (timeout, dropped connection) or a 5xx, so Zoho may have applied the request
         before the answer we got, or may still apply it after; a write like that must be
@@ -158,7 +158,7 @@ class ZohoTransport:
         refreshed = False
         uncertain = False
 
-        def send_once(attempt: int) -> Outcome[requests.Response]:
+        def send_once(attempt: int) -> Outcome[http.Response]:
             nonlocal refreshed, uncertain
             try:
                 resp, token = self._send(method, path, params=params, json=json)
@@ -214,7 +214,7 @@ class ZohoTransport:
         params: dict | None,
         json: Any,
         reject: str | None = None,
-    ) -> tuple[requests.Response, str]:
+    ) -> tuple[http.Answer, str]:
         """One HTTP request holding a call slot, and the token it used; a network error
         raises ``_UnreachableError``. A token refresh has its own retries (``tokens``)."""
         token = tokens.ensure_access_token(
@@ -229,11 +229,12 @@ class ZohoTransport:
                 redis_url=self.redis_url,
                 timeout=self.slot_timeout,
             ):
-                resp = self._session.request(
+                resp = http.request(
+                    self._session,
                     method,
                     self.base_url + path,
                     params=params,
-                    json=json,
+                    json_body=json,
                     headers={"Authorization": f"Zoho-oauthtoken {token}"},
                     timeout=self.timeout,
                 )
@@ -255,7 +256,7 @@ class ZohoTransport:
             self.events[f"retry_{why}"] += 1
         log.info("zoho tenant=%s backing off %.2fs after %s", self.connection.tenant_id, delay, why)
 
-    def _track_credits(self, resp: requests.Response) -> None:
+    def _track_credits(self, resp: http.Response) -> None:
         raw = resp.headers.get("X-API-CREDITS-REMAINING")
         if raw is None:
             return
