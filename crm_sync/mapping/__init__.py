@@ -15,6 +15,7 @@ from crm_sync.mapping.contacts import (
     contact_without_buyer_data,
     contacts_for_orders,
     latest_order_per_buyer,
+    latest_per_key,
     split_name,
 )
 from crm_sync.mapping.money import (
@@ -22,6 +23,7 @@ from crm_sync.mapping.money import (
     _exponent,
     _order_money,
     check_mappable,
+    checked_currency,
     expected_grand_total,
     money_amount,
     order_adjustment,
@@ -30,6 +32,8 @@ from crm_sync.mapping.money import (
     unit_price,
 )
 from crm_sync.mapping.products import (
+    merge_products,
+    order_products,
     product_record,
     products_for_orders,
 )

@@ -4,6 +4,8 @@ latest order describes the contact.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from amazon_ext.amazon.types import Order
 from crm_sync.buyer_keys import PER_ORDER_PREFIX, BuyerKeyer, anonymous_name, is_hashed
 from crm_sync.mapping.records import WITHHELD_BUYER_NAME, ZohoRecord, zoho_text
@@ -26,13 +28,16 @@ def split_name(full_name: str | None) -> tuple[str, str]:
     return " ".join(parts[:-1])[:40], parts[-1][:80]
 
 
-def contact_record(order: Order, names: dict, keyer: BuyerKeyer) -> ZohoRecord:
+def contact_record(
+    order: Order, names: dict, keyer: BuyerKeyer, *, key: str | None = None
+) -> ZohoRecord:
     """The order's buyer as a Contact, keyed by ``Amazon Buyer Key``. *Amazon Buyer Email*
     and *Buyer Name* are display fields, filled while the data may be kept. A buyer without
     an identity gets the anonymous contact of the marketplace, which carries no buyer data
-    at all (it is shared), or, by the seller's choice, a contact of its own order."""
+    at all (it is shared), or, by the seller's choice, a contact of its own order. ``key``:
+    the order's key by ``keyer``, when the caller has it already."""
     fields = names["Contacts"]
-    key = buyer_key(order, keyer)
+    key = key or buyer_key(order, keyer)
     address = order.shipping_address
     if not is_hashed(key) and not key.startswith(PER_ORDER_PREFIX):
         label = anonymous_name(key)
@@ -94,9 +99,13 @@ def contact_without_buyer_data(names: dict) -> dict:
 
 def latest_order_per_buyer(orders: list[Order], keyer: BuyerKeyer) -> dict[str, Order]:
     """The buyer's latest order (by purchase date) describes the buyer."""
+    return latest_per_key((buyer_key(order, keyer), order) for order in orders)
+
+
+def latest_per_key(keyed: Iterable[tuple[str, Order]]) -> dict[str, Order]:
+    """``latest_order_per_buyer`` of (buyer key, order) pairs whose keys are known."""
     latest: dict[str, Order] = {}
-    for order in orders:
-        key = buyer_key(order, keyer)
+    for key, order in keyed:
         current = latest.get(key)
         if current is None or order.purchase_date >= current.purchase_date:
             latest[key] = order

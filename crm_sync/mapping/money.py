@@ -68,6 +68,11 @@ def check_mappable(order: Order) -> None:
     """Raise ``UnmappableOrderError`` if the order's money cannot be written as one Zoho
     order: a Sales Order has one currency, and adding a JPY price to a GBP gift wrap (Amazon's
     own example) would be a wrong total, so mixed currencies are refused, never summed."""
+    checked_currency(order)
+
+
+def checked_currency(order: Order) -> str:
+    """``check_mappable``, returning the order's one currency ("" when it has no amounts)."""
     currencies: dict[str, str] = {}
     for name, money in _order_money(order):
         currencies.setdefault(money.currency_code, name)
@@ -78,6 +83,7 @@ def check_mappable(order: Order) -> None:
             "sales order has one currency, so the order was not written. Check it in Seller "
             "Central, then replay it from Order History."
         )
+    return next(iter(currencies), "")
 
 
 def order_adjustment(order: Order) -> Decimal:
@@ -85,6 +91,11 @@ def order_adjustment(order: Order) -> Decimal:
     shipping and gift wrap with their tax, COD fees and other charges (signed nets, Orders
     v2026), less shipping discounts, plus the delivery tip, which is per order."""
     check_mappable(order)
+    return checked_adjustment(order)
+
+
+def checked_adjustment(order: Order) -> Decimal:
+    """``order_adjustment`` of an order ``check_mappable`` has passed."""
     per_items = sum(
         (
             money_amount(i.item_tax)

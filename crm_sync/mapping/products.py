@@ -12,6 +12,8 @@ the rate the seller would want, and Zoho keeps its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from amazon_ext.amazon.types import Order, OrderItem
 from crm_sync.mapping.money import unit_price
 from crm_sync.mapping.records import ZohoRecord, zoho_text
@@ -45,18 +47,32 @@ def product_record(item: OrderItem, currency: str, names: dict) -> ZohoRecord:
     return ZohoRecord(amazon_key=item.asin, data=data, content=content, create_only=not priced)
 
 
+def order_products(order: Order, names: dict) -> list[ZohoRecord]:
+    """The distinct products of one order (``products_for_orders`` of it alone)."""
+    return merge_products([_item_products(order, names)])
+
+
+def _item_products(order: Order, names: dict) -> Iterable[ZohoRecord]:
+    currency = order.order_total.currency_code if order.order_total else ""
+    for item in order.items:
+        item_currency = item.item_price.currency_code if item.item_price else currency
+        yield product_record(item, item_currency, names)
+
+
+def merge_products(per_order: Iterable[Iterable[ZohoRecord]]) -> list[ZohoRecord]:
+    """Distinct products of several orders' records, in order: the first priced occurrence
+    wins, else the first one. Merging each order's ``order_products`` gives what mapping all
+    the orders' items in one pass gives (the rule only ever looks at earlier records)."""
+    seen: dict[str, ZohoRecord] = {}
+    for records in per_order:
+        for record in records:
+            found = seen.get(record.amazon_key)
+            if found is None or (found.create_only and not record.create_only):
+                seen[record.amazon_key] = record
+    return list(seen.values())
+
+
 def products_for_orders(orders: list[Order], names: dict) -> list[ZohoRecord]:
     """Distinct products of a page of orders: the first priced occurrence wins, else the
     first one."""
-    seen: dict[str, ZohoRecord] = {}
-    for order in orders:
-        currency = order.order_total.currency_code if order.order_total else ""
-        for item in order.items:
-            found = seen.get(item.asin)
-            if found is not None and not found.create_only:
-                continue
-            item_currency = item.item_price.currency_code if item.item_price else currency
-            record = product_record(item, item_currency, names)
-            if found is None or not record.create_only:
-                seen[item.asin] = record
-    return list(seen.values())
+    return merge_products(_item_products(order, names) for order in orders)

@@ -9,8 +9,9 @@ from decimal import Decimal
 from amazon_ext.amazon.types import Order
 from crm_sync.mapping.money import (
     check_mappable,
+    checked_adjustment,
+    checked_currency,
     money_amount,
-    order_adjustment,
     order_currency,
     unit_price,
 )
@@ -26,6 +27,10 @@ def sales_order_without_buyer_data() -> dict:
 def order_lines(order: Order, product_ids: dict[str, str]) -> list[dict]:
     """One line per item: its price only (see the module docstring for where tax goes)."""
     check_mappable(order)
+    return _lines(order, product_ids)
+
+
+def _lines(order: Order, product_ids: dict[str, str]) -> list[dict]:
     lines = []
     for item in order.items:
         price = unit_price(item)
@@ -58,8 +63,11 @@ def currency_fields(order: Order, names: dict) -> dict:
     order's currency; Zoho then takes that currency's exchange rate from the org's table,
     as it does for a record entered by hand. Nothing is converted: the amounts stay
     Amazon's. A single-currency org has no such field and gets none."""
+    return _currency_fields(order_currency(order), names)
+
+
+def _currency_fields(currency: str, names: dict) -> dict:
     api_name = names["Sales_Orders"].get("Currency")
-    currency = order_currency(order)
     return {api_name: currency} if api_name and currency else {}
 
 
@@ -67,6 +75,7 @@ def sales_order_record(
     order: Order, *, contact_id: str, product_ids: dict[str, str], names: dict
 ) -> ZohoRecord:
     fields = names["Sales_Orders"]
+    currency = checked_currency(order)  # the one check of the order's money
     data = {
         "Subject": f"Amazon order {order.amazon_order_id}",
         fields["Amazon Order ID"]: order.amazon_order_id,
@@ -75,10 +84,10 @@ def sales_order_record(
         "Contact_Name": {"id": contact_id},
         "Purchase_Order": order.seller_order_id or "",
         "Customer_No": order.marketplace_id or "",
-        "Adjustment": order_adjustment(order),
-        "Ordered_Items": order_lines(order, product_ids),
+        "Adjustment": checked_adjustment(order),
+        "Ordered_Items": _lines(order, product_ids),
         **status_fields(order, names),
-        **currency_fields(order, names),
+        **_currency_fields(currency, names),
     }
     address = order.shipping_address
     if address is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -21,6 +22,9 @@ from crm_sync.buyer_keys import BuyerKeyer, is_hashed
 from crm_sync.models.data_protection import BuyerDataHold
 from crm_sync.pipeline.bulk import bulk_upsert
 from tenants.encryption import Secret
+
+# A stored hold, or a new one as plain values (``_new_hold``).
+Hold = BuyerDataHold | SimpleNamespace
 
 UPDATED_FIELDS = [
     "buyer_key",
@@ -62,11 +66,11 @@ def without_pii(order: Order) -> Order:
     )
 
 
-def _values(hold: BuyerDataHold) -> list[str]:
+def _values(hold: Hold) -> list[str]:
     return json.loads(hold.values.reveal()) if hold.values else []
 
 
-def _milestones(hold: BuyerDataHold, order: Order, retention_days: int) -> None:
+def _milestones(hold: Hold, order: Order, retention_days: int) -> None:
     first_shipped = hold.shipped_at is None or order.last_update_date < hold.shipped_at
     if order.order_status in retention.SHIPPED and first_shipped:
         hold.shipped_at = order.last_update_date
@@ -77,11 +81,11 @@ def _milestones(hold: BuyerDataHold, order: Order, retention_days: int) -> None:
     refresh_expiry(hold, retention_days=retention_days)
 
 
-def _milestone_values(hold: BuyerDataHold) -> tuple:
+def _milestone_values(hold: Hold) -> tuple:
     return tuple(getattr(hold, name) for name in UPDATED_FIELDS[3:9])
 
 
-def refresh_expiry(hold: BuyerDataHold, *, retention_days: int) -> None:
+def refresh_expiry(hold: Hold, *, retention_days: int) -> None:
     """Recompute delivery and expiry from the milestones and the tenant's retention."""
     delivered = retention.delivery(
         latest_delivery_date=hold.latest_delivery_date,
@@ -101,18 +105,21 @@ def prepare(
     keyer: BuyerKeyer,
     retention_days: int,
     now: datetime | None = None,
-) -> tuple[list[Order], list[BuyerDataHold]]:
+    keys: Mapping[str, str] | None = None,
+) -> tuple[list[Order], list[Hold]]:
     """``full`` with the buyer data of removed (or already expired) orders taken out, and the
     holds to save for the batch: new buyer data remembered, milestones (shipment,
     cancellation) of every order ``seen`` noted. Save them with ``save`` in the staging
-    transaction."""
+    transaction. ``keys``: Amazon Order ID → the order's key by ``keyer``, where the caller
+    has it already."""
+    keys = keys or {}
     now = now or timezone.now()
     orders = {o.amazon_order_id: o for o in [*seen, *full]}
     existing = {
         h.amazon_order_id: h
         for h in BuyerDataHold.objects.filter(tenant_id=tenant_id, amazon_order_id__in=orders)
     }
-    holds: dict[str, BuyerDataHold] = {}
+    holds: dict[str, Hold] = {}
     cleaned: list[Order] = []
     for order in full:
         hold = existing.get(order.amazon_order_id)
@@ -125,14 +132,9 @@ def prepare(
             continue
         cleaned.append(order)
         if hold is None:
-            hold = BuyerDataHold(
-                tenant_id=tenant_id,
-                amazon_order_id=order.amazon_order_id,
-                marketplace_id=order.marketplace_id or "",
-                purchase_date=order.purchase_date,
-            )
+            hold = _new_hold(tenant_id, order)
             existing[order.amazon_order_id] = hold
-        key = keyer.key(order)
+        key = keys.get(order.amazon_order_id) or keyer.key(order)
         hold.buyer_key = key
         hold.contact_has_pii = is_hashed(key) or key.startswith(_PER_ORDER)
         merged = sorted(set(_values(hold)) | set(values)) if hold.values else values
@@ -150,14 +152,36 @@ def prepare(
     return cleaned, list(holds.values())
 
 
-def save(holds: list[BuyerDataHold]) -> None:
+def _new_hold(tenant_id: int, order: Order) -> SimpleNamespace:
+    """A hold not stored yet, as the plain values ``save`` stores (a model instance per new
+    order cost more than the rest of preparing it, encryption aside)."""
+    return SimpleNamespace(
+        tenant_id=tenant_id,
+        amazon_order_id=order.amazon_order_id,
+        marketplace_id=order.marketplace_id or "",
+        purchase_date=order.purchase_date,
+        buyer_key="",
+        contact_has_pii=False,
+        values="",
+        latest_delivery_date=None,
+        shipped_at=None,
+        cancelled_at=None,
+        delivered_at=None,
+        delivery_basis="",
+        expires_at=None,
+        removed_at=None,
+    )
+
+
+def save(holds: list[Hold]) -> None:
     """Insert or update the holds (inside the caller's transaction). A hold another run
     inserted meanwhile is updated, not duplicated (the unique order id decides)."""
     # One INSERT … ON CONFLICT DO UPDATE for known and new alike (bulk_update's CASE per
     # field and row cost ~0.5 s of Python per 100 holds; bulk_create's compiler ~5 % of a
     # sync's CPU). updated_at and a new hold's created_at are stamped by bulk_upsert.
     bulk_upsert(
-        holds,
+        [vars(h) if isinstance(h, SimpleNamespace) else h for h in holds],
+        model=BuyerDataHold,
         unique_fields=["tenant", "amazon_order_id"],
         update_fields=UPDATED_FIELDS,
     )

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
 from crm_sync.models import AmazonOrderState
+
+
+class OrderState(NamedTuple):
+    """What planning and staging read of an ``AmazonOrderState``, as plain values (no model
+    instance per listed order)."""
+
+    last_update_date: datetime
+    order_status: str
+    complete: bool
+    zoho_id: str
+
+
+# classify and stage read these four attributes; the preview still hands them model rows.
+StateLike = OrderState | AmazonOrderState
+
+
+def order_states(*, tenant_id: int, amazon_order_ids: Iterable[str]) -> dict[str, OrderState]:
+    """Amazon Order ID → what we last saw of it, for the orders of one batch."""
+    rows = AmazonOrderState.objects.filter(
+        tenant_id=tenant_id, amazon_order_id__in=list(amazon_order_ids)
+    ).values_list("amazon_order_id", *OrderState._fields)
+    return {order_id: OrderState(*values) for order_id, *values in rows}
 
 
 @dataclass
@@ -23,7 +47,7 @@ class Plan:
 
 
 def classify(
-    orders: Iterable[Order], states: dict[str, AmazonOrderState], *, creates_new_orders: bool
+    orders: Iterable[Order], states: Mapping[str, StateLike], *, creates_new_orders: bool
 ) -> Plan:
     """Pure: ``states`` by Amazon Order ID; ``creates_new_orders`` False leaves orders we do
     not hold alone (Update Order Status)."""

@@ -32,6 +32,7 @@ from crm_sync import mapping
 from crm_sync.buyer_keys import BuyerKeyer
 from crm_sync.pipeline.items import with_items
 from crm_sync.pipeline.job import Counts, SyncJob
+from crm_sync.pipeline.mapped import MappedOrder, map_order
 from crm_sync.pipeline.plan import Plan
 from history.models import OrderEvent, QuarantinedOrder
 
@@ -146,15 +147,19 @@ class Quarantine:
 
     def mappable(self, orders: list[Order]) -> list[Order]:
         """The orders the mapping can write; the others are quarantined with its reason."""
+        return [m.order for m in self.mapped(orders, BuyerKeyer.throwaway())]
+
+    def mapped(self, orders: list[Order], keyer: BuyerKeyer) -> list[MappedOrder]:
+        """The orders the mapping can write, mapped (``keyer``: the tenant's, so staging
+        can stage these records); the others are quarantined with its reason."""
         good, bad = [], []
+        names = self.job.names
         for order in orders:
             try:
-                _map(order, self.job.names)
+                good.append(map_order(order, names, keyer))
             except UNMAPPABLE_ERRORS as exc:
                 reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
                 bad.append(_unreadable(order, values.clip(str(reason), 300)))
-            else:
-                good.append(order)
         self.record(bad)
         return good
 
@@ -229,18 +234,6 @@ class Quarantine:
                 resolved_at=now
             )
             OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
-
-
-def _map(order: Order, names: dict) -> None:
-    """Everything staging will map for the order, so a refusal surfaces here, per order."""
-    mapping.products_for_orders([order], names)
-    mapping.contact_record(order, names, BuyerKeyer.throwaway())
-    mapping.sales_order_record(
-        order,
-        contact_id="contact",
-        product_ids={item.asin: item.asin for item in order.items},
-        names=names,
-    )
 
 
 def _unreadable(order: Order, reason: str) -> UnreadableOrder:

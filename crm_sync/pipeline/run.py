@@ -6,13 +6,14 @@ import time
 
 from django.conf import settings
 
-from crm_sync.models import AmazonOrderState, StagedRecord
+from crm_sync.models import StagedRecord
 from crm_sync.pipeline.items import adopt_staged_work, not_staged_yet
 from crm_sync.pipeline.job import SyncJob
-from crm_sync.pipeline.plan import classify
+from crm_sync.pipeline.plan import classify, order_states
 from crm_sync.pipeline.quarantine import Quarantine
 from crm_sync.pipeline.stage import stage
 from crm_sync.pipeline.write import SENT, write_staged
+from crm_sync.services.data_protection_settings import staging_protection
 from crm_sync.sources import OrderSource, SourceBatch
 from crm_sync.zoho.modules import SALES_ORDERS
 from history.models import SyncRun
@@ -101,19 +102,26 @@ def _take(
     """Plan one batch, complete the orders to write with their items (per order: one whose
     items cannot be read is quarantined), leave out what cannot be mapped, stage the rest."""
     orders = list(batch.orders)
-    states = {
-        s.amazon_order_id: s
-        for s in AmazonOrderState.objects.filter(
-            tenant_id=job.tenant_id, amazon_order_id__in=[o.amazon_order_id for o in orders]
-        )
-    }
+    states = order_states(
+        tenant_id=job.tenant_id, amazon_order_ids=[o.amazon_order_id for o in orders]
+    )
     plan = classify(orders, states, creates_new_orders=creates_new_orders)
     quarantine.flag_unknown_statuses(plan)
     full = quarantine.with_items(
         not_staged_yet(job, plan.new + plan.fill), included=batch.items_included
     )
-    full = quarantine.mappable(full)
-    stage(job, plan=plan, states=states, full=full, fetched=len(orders))
+    # Mapped once, with the tenant's keyer: the quarantine's mapping is what is staged.
+    protection = staging_protection(tenant_id=job.tenant_id)
+    mapped = quarantine.mapped(full, protection.keyer)
+    stage(
+        job,
+        plan=plan,
+        states=states,
+        full=[m.order for m in mapped],
+        fetched=len(orders),
+        mapped=mapped,
+        protection=protection,
+    )
     # Orders we now hold (or are writing); one this schedule leaves alone is not "through".
     new = {o.amazon_order_id for o in plan.new}
     quarantine.went_on(o for o in orders if o.amazon_order_id in states or o.amazon_order_id in new)

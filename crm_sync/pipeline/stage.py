@@ -10,7 +10,7 @@ are not staged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,7 +19,7 @@ from django.db import transaction
 from amazon_ext.amazon.types import Order
 from crm_sync import mapping
 from crm_sync.buyer_keys import BuyerKeyer
-from crm_sync.models import AmazonOrderState, StagedRecord, ZohoLink
+from crm_sync.models import StagedRecord
 from crm_sync.models.data_protection import BuyerDataHold
 from crm_sync.pipeline import holds
 from crm_sync.pipeline.bulk import bulk_upsert
@@ -27,9 +27,11 @@ from crm_sync.pipeline.checkpoint import save_states, state_of_order
 from crm_sync.pipeline.events import failed_order, record_failure
 from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.pipeline.lookups import without_lookups
-from crm_sync.pipeline.plan import Plan
-from crm_sync.services.data_protection_settings import data_protection_settings, keyer_for_tenant
-from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
+from crm_sync.pipeline.mapped import MappedOrder, map_order
+from crm_sync.pipeline.plan import Plan, StateLike
+from crm_sync.pipeline.stage_products import fingerprints, product_rows, row
+from crm_sync.services.data_protection_settings import StagingProtection, staging_protection
+from crm_sync.zoho.modules import CONTACTS, SALES_ORDERS
 from history.models import OrderEvent
 
 TYPED_COLUMNS = [
@@ -51,29 +53,35 @@ def stage(
     job: SyncJob,
     *,
     plan: Plan,
-    states: dict[str, AmazonOrderState],
+    states: Mapping[str, StateLike],
     full: list[Order],
     fetched: int,
+    mapped: Iterable[MappedOrder] = (),
+    protection: StagingProtection | None = None,
 ) -> None:
     """Stage ``full`` (new and fill orders, with their items) and ``plan.status``; remember
-    ``plan.touched``; count ``fetched`` listed orders."""
+    ``plan.touched``; count ``fetched`` listed orders. ``mapped``: those of ``full`` the
+    quarantine mapped already, with ``protection``'s keyer (the others are mapped here)."""
     full, plan = _newest_only(full, plan)
-    keyer, full, kept_out, buyer_data = _buyer_data(job, plan, full)
+    protection = protection or staging_protection(tenant_id=job.tenant_id)
+    by_id = {m.order.amazon_order_id: m for m in mapped}
+    keyer, full, kept_out, buyer_data = _buyer_data(job, plan, full, protection, by_id)
+    staged = _as_staged(job, full, by_id, keyer)
     events: list[OrderEvent] = []
     counts = Counts(orders_fetched=fetched)
-    rows = _products(job, full)
-    described = [o for o in full if o.amazon_order_id not in kept_out]
-    contacts, superseded = _contacts(job, described, keyer)
+    rows = product_rows(job, mapping.merge_products(m.products for m in staged))
+    described = [m for m in staged if m.order.amazon_order_id not in kept_out]
+    contacts, superseded = _contacts(job, described)
     rows += contacts
-    for order in full:
-        if not order.items:
+    for m in staged:
+        if not m.order.items:
             reason = "Amazon returned no items for this order"
-            record_failure(job, failed_order(order), reason, events, counts)
+            record_failure(job, failed_order(m.order), reason, events, counts)
             continue
-        state = states.get(order.amazon_order_id)
-        rows.append(_sales_order(job, order, state, keyer))
+        rows.append(_sales_order(job, m, states.get(m.order.amazon_order_id)))
     for order in plan.status:
-        rows.append(_status_change(job, order, states[order.amazon_order_id], keyer))
+        state = states[order.amazon_order_id]
+        rows.append(_status_change(job, order, state, keyer.key(order)))
 
     with transaction.atomic():
         holds.save(buyer_data)  # first, so no buyer data is staged without its expiry
@@ -94,6 +102,20 @@ def stage(
         if events:
             OrderEvent.objects.bulk_create(events, ignore_conflicts=True)
         counts.save_to(job.run.pk)
+
+
+def _as_staged(
+    job: SyncJob, orders: list[Order], by_id: Mapping[str, MappedOrder], keyer: BuyerKeyer
+) -> list[MappedOrder]:
+    """``orders`` mapped: the quarantine's mapping where it mapped this very order object,
+    else mapped now (an order whose buyer data was taken out is a new object, and is keyed
+    by ``keyer``, which remembers its buyer)."""
+    return [_mapped(by_id, order) or map_order(order, job.names, keyer) for order in orders]
+
+
+def _mapped(by_id: Mapping[str, MappedOrder], order: Order) -> MappedOrder | None:
+    found = by_id.get(order.amazon_order_id)
+    return found if found is not None and found.order is order else None
 
 
 def newest(orders: Iterable[Order]) -> dict[str, datetime]:
@@ -127,64 +149,27 @@ def _newest_only(full: list[Order], plan: Plan) -> tuple[list[Order], Plan]:
     return full, replace(plan, status=keep(plan.status), touched=keep(plan.touched))
 
 
-def _fingerprints(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
-    """Amazon key → fingerprint of what Zoho holds."""
-    return dict(
-        ZohoLink.objects.filter(
-            tenant_id=job.tenant_id, module=module, amazon_key__in=keys
-        ).values_list("amazon_key", "fingerprint")
-    )
-
-
-def _row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -> dict:
-    """A ``StagedRecord`` row as ``bulk_upsert`` takes it (no model instance per order)."""
-    return {
-        "tenant_id": job.tenant_id,
-        "run_id": job.run.pk,
-        "module": module,
-        "amazon_key": key,
-        "action": action,
-        "data": data,
-        **typed,
-    }
-
-
-def _products(job: SyncJob, orders: list[Order]) -> list[StagedRecord]:
-    records = mapping.products_for_orders(orders, job.names)
-    known = _fingerprints(job, PRODUCTS, [r.amazon_key for r in records])
-    # A product known only from orders in another currency is written only if Zoho has none
-    # yet and no priced version is staged: it must never take a price away.
-    first_only = [r.amazon_key for r in records if r.create_only and r.amazon_key not in known]
-    staged = set(
-        StagedRecord.objects.filter(
-            run=job.run, module=PRODUCTS, amazon_key__in=first_only
-        ).values_list("amazon_key", flat=True)
-        if first_only
-        else ()
-    )
-    return [
-        StagedRecord(
-            **_row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
-        )
-        for r in records
-        if known.get(r.amazon_key) != r.fingerprint
-        and not (r.create_only and (r.amazon_key in known or r.amazon_key in staged))
-    ]
-
-
-def _buyer_data(job: SyncJob, plan: Plan, full: list[Order]):
+def _buyer_data(
+    job: SyncJob,
+    plan: Plan,
+    full: list[Order],
+    protection: StagingProtection,
+    by_id: Mapping[str, MappedOrder],
+):
     """The tenant's Contact keyer; ``full`` with the buyer data of orders whose data was
     removed taken out (those orders, kept out of contact staging: their contact is
     anonymous or describes a later order); the batch's buyer-data holds to save."""
-    found = data_protection_settings(tenant_id=job.tenant_id)
-    keyer = keyer_for_tenant(tenant_id=job.tenant_id)
+    keyer = protection.keyer
     seen = [*plan.status, *plan.touched]
+    # The quarantine keyed these very orders already.
+    keys = {o.amazon_order_id: m.buyer_key for o in full if (m := _mapped(by_id, o))}
     cleaned, buyer_data = holds.prepare(
         tenant_id=job.tenant_id,
         full=full,
         seen=seen,
         keyer=keyer,
-        retention_days=found.retention_days,
+        retention_days=protection.retention_days,
+        keys=keys,
     )
     removed = {o.amazon_order_id for o, c in zip(full, cleaned, strict=True) if o is not c}
     if removed:
@@ -198,10 +183,11 @@ def _buyer_data(job: SyncJob, plan: Plan, full: list[Order]):
     return keyer, cleaned, removed, buyer_data
 
 
-def _contacts(job: SyncJob, orders: list[Order], keyer: BuyerKeyer) -> tuple[list[dict], list[str]]:
+def _contacts(job: SyncJob, described: list[MappedOrder]) -> tuple[list[dict], list[str]]:
     """Contacts to stage, and buyer keys whose staged contact Zoho already holds."""
-    latest = mapping.latest_order_per_buyer(orders, keyer)
-    known = _fingerprints(job, CONTACTS, list(latest))
+    latest = mapping.latest_per_key((m.buyer_key, m.order) for m in described)
+    contact_of = {m.order.amazon_order_id: m.contact for m in described}
+    known = fingerprints(job, CONTACTS, list(latest))
     staged_from = dict(
         StagedRecord.objects.filter(
             run=job.run, module=CONTACTS, amazon_key__in=list(latest)
@@ -212,12 +198,12 @@ def _contacts(job: SyncJob, orders: list[Order], keyer: BuyerKeyer) -> tuple[lis
         earlier = staged_from.get(key)
         if earlier is not None and earlier > order.purchase_date:
             continue  # a later order of this buyer is staged already
-        record = mapping.contact_record(order, job.names, keyer)
+        record = contact_of[order.amazon_order_id]
         if known.get(key) == record.fingerprint:
             superseded.append(key)  # Zoho already holds exactly this
             continue
         rows.append(
-            _row(
+            row(
                 job,
                 CONTACTS,
                 key,
@@ -230,7 +216,7 @@ def _contacts(job: SyncJob, orders: list[Order], keyer: BuyerKeyer) -> tuple[lis
     return rows, superseded
 
 
-def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKeyer) -> dict:
+def _order_columns(order: Order, state: StateLike | None, buyer_key: str) -> dict:
     return {
         "order_status": order.order_status,
         "previous_status": state.order_status if state else "",
@@ -238,7 +224,7 @@ def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKey
         "purchase_date": order.purchase_date,
         "marketplace_id": order.marketplace_id or "",
         "complete": mapping.is_complete(order),
-        "buyer_key": mapping.buyer_key(order, keyer),
+        "buyer_key": buyer_key,
         "zoho_id": state.zoho_id if state else "",
         "product_keys": [item.asin for item in order.items],
         "currency": mapping.order_currency(order)[:3],
@@ -246,34 +232,27 @@ def _order_columns(order: Order, state: AmazonOrderState | None, keyer: BuyerKey
     }
 
 
-def _sales_order(
-    job: SyncJob, order: Order, state: AmazonOrderState | None, keyer: BuyerKeyer
-) -> dict:
+def _sales_order(job: SyncJob, mapped: MappedOrder, state: StateLike | None) -> dict:
     # Mapped with the Amazon keys in its lookups (so the fingerprint names what they point
     # at); staged without them, the keys kept in typed columns until they have Zoho ids.
-    record = mapping.sales_order_record(
-        order,
-        contact_id=mapping.buyer_key(order, keyer),
-        product_ids={item.asin: item.asin for item in order.items},
-        names=job.names,
-    )
-    return _row(
+    order, record = mapped.order, mapped.sales_order
+    return row(
         job,
         SALES_ORDERS,
         order.amazon_order_id,
         "fill" if state else "create",
         without_lookups(record.data),
         fingerprint=record.fingerprint,
-        **_order_columns(order, state, keyer),
+        **_order_columns(order, state, mapped.buyer_key),
     )
 
 
-def _status_change(job: SyncJob, order: Order, state: AmazonOrderState, keyer: BuyerKeyer) -> dict:
-    return _row(
+def _status_change(job: SyncJob, order: Order, state: StateLike, buyer_key: str) -> dict:
+    return row(
         job,
         SALES_ORDERS,
         order.amazon_order_id,
         "status",
         mapping.status_fields(order, job.names),
-        **_order_columns(order, state, keyer),
+        **_order_columns(order, state, buyer_key),
     )

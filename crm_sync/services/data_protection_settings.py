@@ -3,6 +3,8 @@ the first time they are needed) and saved from the Settings page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 
 from crm_sync.buyer_keys import BuyerKeyer, new_secret
@@ -30,7 +32,25 @@ def data_protection_settings(*, tenant_id: int) -> DataProtectionSettings:
 
 def keyer_for_tenant(*, tenant_id: int) -> BuyerKeyer:
     """The tenant's Contact keyer (its secret decrypted here, never logged)."""
+    return _keyer(data_protection_settings(tenant_id=tenant_id))
+
+
+@dataclass(frozen=True)
+class StagingProtection:
+    """What staging one batch needs of the settings, read once for the batch: the Contact
+    keyer and how many days buyer data is kept after delivery."""
+
+    keyer: BuyerKeyer
+    retention_days: int
+
+
+def staging_protection(*, tenant_id: int) -> StagingProtection:
+    """The tenant's keyer and retention, from one read of its settings."""
     found = data_protection_settings(tenant_id=tenant_id)
+    return StagingProtection(keyer=_keyer(found), retention_days=found.retention_days)
+
+
+def _keyer(found: DataProtectionSettings) -> BuyerKeyer:
     return BuyerKeyer(found.buyer_key_secret.reveal(), found.anonymous_contacts)
 
 

@@ -19,7 +19,7 @@ import pytest
 from amazon_ext.amazon.types import Money
 from crm_sync import mapping
 from crm_sync.models import StagedRecord
-from crm_sync.pipeline.stage import _products
+from crm_sync.pipeline.stage_products import product_rows as _products
 from crm_sync.services.runs import sync_run_start
 from history.models import OrderEvent, SyncRun
 from tests.crm_sync.test_mapping import NAMES, item, order
@@ -70,11 +70,11 @@ def test_a_foreign_order_never_replaces_a_staged_or_written_product(connected_te
     Job.run = run
     usd_order = order(items=[item(price="30.00")])
     brl_order = order(amazon_order_id="701-0000001-0000001", items=[brl(item(price="30.00"))])
-    rows = _products(Job, [usd_order])
-    StagedRecord.objects.bulk_create(rows)
-    assert _products(Job, [brl_order]) == [], "a priced version is staged"
+    usd, brl_only = (mapping.products_for_orders([o], USD_ORG) for o in (usd_order, brl_order))
+    StagedRecord.objects.bulk_create([StagedRecord(**row) for row in _products(Job, usd)])
+    assert _products(Job, brl_only) == [], "a priced version is staged"
     StagedRecord.objects.all().delete()
-    assert len(_products(Job, [brl_order])) == 1, "nothing staged or written: create it"
+    assert len(_products(Job, brl_only)) == 1, "nothing staged or written: create it"
 
 
 # Through the stand-ins -----------------------------------------------------------------
