@@ -71,11 +71,16 @@ def parse_datetime(value: str) -> datetime:
 
 
 def _money(doc: Doc, parent: Element, name: str) -> Money | None:
-    el = doc.child(parent, name)
+    el = parent.find(doc.ns + name)
     if el is None:
         return None
-    currency = doc.required(el, "CurrencyCode", name)
-    amount = doc.required(el, "Amount", name)
+    # doc.required of both, inlined: an item has up to eight amounts, an order one.
+    currency = (el.findtext(doc.ns + "CurrencyCode") or "").strip()
+    if not currency:
+        raise doc.fail(f"{name} has no CurrencyCode")
+    amount = (el.findtext(doc.ns + "Amount") or "").strip()
+    if not amount:
+        raise doc.fail(f"{name} has no Amount")
     try:
         return values.parse_money(amount, currency, name=name)
     except values.UnreadableValueError as exc:

@@ -74,11 +74,9 @@ class Doc:
         return parent.findall(self.ns + name)
 
     def text(self, parent: Element, name: str) -> str | None:
-        el = parent.find(self.ns + name)
-        if el is None or el.text is None:
-            return None
-        value = el.text.strip()
-        return value or None
+        # findtext: None when there is no such child, "" when it has no text.
+        value = parent.findtext(self.ns + name)
+        return (value.strip() or None) if value else None
 
     def required(self, parent: Element, name: str, where: str) -> str:
         value = self.text(parent, name)
