@@ -14,7 +14,7 @@ instances and no signals are sent (``bulk_create`` sends none either).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 _NONE = type(None)
+ZERO = timedelta(0)
 _JSON_TYPES = frozenset({dict, list, str, int, float, bool})
 
 
@@ -85,10 +86,15 @@ def _datetime_preparer(connection) -> Callable[[Any], Any]:
     # SQLite's adapt_datetimefield_value, without its settings and timezone lookups per
     # value: an aware datetime is made naive in the connection's zone and stored as str().
     zone = connection.timezone
+    utc = zone.utcoffset(None) == ZERO
 
     def naive_text(value: Any) -> Any:
-        if type(value) is datetime and value.utcoffset() is not None:
-            return str(value.astimezone(zone).replace(tzinfo=None))
+        if type(value) is datetime:
+            offset = value.utcoffset()
+            if offset == ZERO and utc:  # the common case: str() of it made naive
+                return value.isoformat(" ")[:-6]
+            if offset is not None:
+                return str(value.astimezone(zone).replace(tzinfo=None))
         return adapt(value)
 
     return naive_text

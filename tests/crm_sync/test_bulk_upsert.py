@@ -102,20 +102,29 @@ def test_states_and_links_get_their_auto_now_stamp_and_events_ignore_conflicts()
 
 
 @pytest.mark.django_db
-def test_datetimes_in_any_zone_are_stored_as_bulk_create_stores_them():
+@pytest.mark.parametrize(
+    "when",
+    [
+        WHEN.astimezone(ZoneInfo("America/Los_Angeles")),
+        WHEN,
+        WHEN.replace(microsecond=0),
+        WHEN.replace(tzinfo=ZoneInfo("UTC")),
+    ],
+    ids=["pacific", "utc", "utc-whole-second", "zoneinfo-utc"],
+)
+def test_datetimes_in_any_zone_are_stored_as_bulk_create_stores_them(when):
     tenant = TenantFactory()
-    pacific = WHEN.astimezone(ZoneInfo("America/Los_Angeles"))
-    made = AmazonOrderState(tenant=tenant, amazon_order_id="made", last_update_date=pacific)
+    made = AmazonOrderState(tenant=tenant, amazon_order_id="made", last_update_date=when)
     AmazonOrderState.objects.bulk_create([made])
-    upserted = AmazonOrderState(tenant=tenant, amazon_order_id="ours", last_update_date=pacific)
+    upserted = AmazonOrderState(tenant=tenant, amazon_order_id="ours", last_update_date=when)
     bulk_upsert([upserted], unique_fields=["tenant", "amazon_order_id"], update_fields=["zoho_id"])
     stored = dict(
         AmazonOrderState.objects.filter(tenant=tenant).values_list(
             "amazon_order_id", "last_update_date"
         )
     )
-    assert stored["ours"] == stored["made"] == WHEN
-    on_disk = AmazonOrderState.objects.filter(tenant=tenant, last_update_date=WHEN).count()
+    assert stored["ours"] == stored["made"] == when
+    on_disk = AmazonOrderState.objects.filter(tenant=tenant, last_update_date=when).count()
     assert on_disk == 2  # the same text on disk, so the same lookups find both
 
 
