@@ -34,6 +34,7 @@ MAX_COUNT = 10_000_000
 EARLIEST_YEAR = 1995
 LATEST_YEAR = 2100
 _LATEST = datetime(LATEST_YEAR, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+_EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
 # Plain decimal notation with an optional exponent; Decimal() alone would also take
 # "Infinity", "sNaN", "1_000", " 5 " and other forms Amazon never sends.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -156,9 +157,8 @@ def parse_datetime(
     colons of Amazon's MWS doc samples; no offset means UTC. With ``epoch_seconds`` also
     seconds since 1970 such as ``1.569521782042E9`` (Amazon's SP-API static sandbox echoes
     those). The result must lie in ``earliest_year``–2100."""
-    earliest = datetime(earliest_year, 1, 1, tzinfo=UTC)
-    outside = UnreadableValueError(
-        f"{name} {quote(text, 40)} is outside {earliest_year}–{LATEST_YEAR}"
+    earliest = (
+        _EARLIEST if earliest_year == EARLIEST_YEAR else datetime(earliest_year, 1, 1, tzinfo=UTC)
     )
     value = unquote(text) if "%" in text else text
     try:
@@ -169,12 +169,18 @@ def parse_datetime(
             raise UnreadableValueError(f"{name} {quote(text, 40)} is not a date") from None
         # "1e300" is a float and "1e9999" overflows to inf: neither is a day in any calendar.
         if not math.isfinite(seconds) or not earliest.timestamp() <= seconds <= _LATEST.timestamp():
-            raise outside from None
+            raise _outside(text, name, earliest_year) from None
         parsed = datetime.fromtimestamp(seconds, UTC)
     parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     if not earliest <= parsed <= _LATEST:
-        raise outside
+        raise _outside(text, name, earliest_year)
     return parsed
+
+
+def _outside(text: str, name: str, earliest_year: int) -> UnreadableValueError:
+    return UnreadableValueError(
+        f"{name} {quote(text, 40)} is outside {earliest_year}–{LATEST_YEAR}"
+    )
 
 
 def _epoch_seconds(value: str) -> float | None:
