@@ -25,6 +25,7 @@ from amazon_ext.amazon.errors import AmazonServiceError
 _XML_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _XML_PROLOGUE = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
 _WHITESPACE = b" \t\r\n"
+_REGEX_SPACE = b" \t\n\r\f\v"  # what \s matches in a bytes pattern
 
 
 class CutShortError(AmazonServiceError):
@@ -60,8 +61,12 @@ def xml_cut_short(body: bytes) -> bool:
     if body[end - 2 : end] == b"/>" and body.count(b"<", start) == 1:
         return False  # a lone empty root element
     name = root.group(1)
-    tail = body[max(start, end - len(name) - 64) : end]  # only the end: pages can be 50 MB
-    return re.search(rb"</" + re.escape(name) + rb"\s*>$", tail) is None
+    # Only the end (pages can be 50 MB): it must be ``</name>``, whitespace allowed before
+    # the ``>``, within the last len(name) + 64 bytes.
+    if body[end - 1 : end] != b">":
+        return True
+    closing = body.rfind(b"</", max(start, end - len(name) - 64), end)
+    return closing < 0 or body[closing + 2 : end - 1].rstrip(_REGEX_SPACE) != name
 
 
 def json_error_at_end(document: str, position: int) -> bool:

@@ -126,3 +126,22 @@ def test_a_cut_lwa_token_answer_is_asked_again(raw_server, settings):  # noqa: F
     )
     assert answer["access_token"] == "Atza|sandbox"
     assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "cut"),
+    [
+        (b"<a>x</a>", False),
+        (b"<a>x</a >\n", False),
+        (b"<a>x</a\x0b>", False),
+        (b"<a>x</a" + b" " * 61 + b">", False),
+        (b"<a>x</a" + b" " * 70 + b">", True),  # only the last len(name) + 64 bytes are read
+        (b"<a>x</ a>", True),
+        (b"<a>x</ab>", True),
+        (b"<ab>x</b>", True),
+        (b"<a>x</a>>", True),
+        (b"<a/>", False),
+    ],
+)
+def test_the_end_tag_check_without_a_regex_per_answer(body, cut):
+    assert xml_cut_short(body) is cut
