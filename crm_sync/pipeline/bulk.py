@@ -13,6 +13,7 @@ instances and no signals are sent (``bulk_create`` sends none either).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 _NONE = type(None)
@@ -48,6 +50,11 @@ def _column(field: models.Field, connection) -> tuple[frozenset, Callable[[Any],
         return frozenset({bool, _NONE}), prepared
     if isinstance(field, models.JSONField):
         adapt_json, encoder = connection.ops.adapt_json_value, field.encoder
+        if type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+            # That adapter is json.dumps(value, cls=encoder): one encoder for the call
+            # encodes alike (json.dumps builds one per value).
+            encode = (encoder or json.JSONEncoder)().encode
+            adapt_json = lambda value, _: encode(value)  # noqa: E731
 
         def json_value(value: Any) -> Any:
             # What JSONField.get_db_prep_save comes to for a plain value.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import F
+from django.db import connections, router
 from django.utils import timezone
 
 from crm_sync.sources import FailedOrder
@@ -32,9 +32,24 @@ class Counts:
     records_failed: int = 0
 
     def save_to(self, run_id: int) -> None:
-        """Add to the run's counters (called inside a checkpoint transaction)."""
-        increments = {name: F(name) + value for name, value in vars(self).items() if value}
-        SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now(), **increments)
+        """Add to the run's counters (called inside a checkpoint transaction): one UPDATE,
+        as ``filter(pk=…).update(heartbeat_at=now, name=F(name) + n, …)`` writes it,
+        without compiling a query per checkpoint (~2 % of a sync's CPU)."""
+        meta = SyncRun._meta
+        connection = connections[router.db_for_write(SyncRun)]
+        quote = connection.ops.quote_name
+        heartbeat = meta.get_field("heartbeat_at")
+        sets, params = [f"{quote(heartbeat.column)} = %s"], []
+        params.append(heartbeat.get_db_prep_save(timezone.now(), connection))
+        for name, value in vars(self).items():
+            if value:
+                column = quote(meta.get_field(name).column)
+                sets.append(f"{column} = {column} + %s")
+                params.append(int(value))
+        # Table and column names come from the model, quoted; every value is a parameter.
+        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, run_id])
 
 
 @dataclass
