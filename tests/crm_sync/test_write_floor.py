@@ -164,3 +164,42 @@ def test_a_repeat_buyer_with_the_same_details_is_not_rewritten(connected_tenant)
     assert writes(again, "Contacts") == 0  # the same buyer, the same details
     assert writes(again, "Products") == 0
     assert again.api_calls["zoho_writes"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_renamed_mid_run_is_written_again_once_and_ends_with_its_latest_title(
+    connected_tenant, settings
+):
+    """Issue 17: a long run stays at the floor plus at most one write per module per flush
+    that really changed something, and Zoho ends with the latest content. One product's
+    title (part of its business content, unlike its price) changes for its orders of the
+    last days, which are listed after a flush has written it with the old title."""
+    connected = connected_tenant
+    settings.SYNC_FLUSH_SECONDS = 0  # a flush after every page
+    settings.SYNC_WINDOW_DAYS = 1
+    book = connected.amazon.book.orders(connected.tenant.amazon_credentials.seller_id)
+    book.sort(key=lambda o: o.last_update_date)
+    early, late = book[: len(book) // 4], book[-len(book) // 4 :]
+    late_asins = {i.asin for o in late for i in o.items}
+    asin = next(i.asin for o in early for i in o.items if i.asin in late_asins)
+    renamed = 0
+    for order in late:
+        for item in order.items:
+            if item.asin == asin:
+                item.title = "Trail Bottle, renamed by the seller"
+                renamed += 1
+    assert renamed
+    run = run_job(connected.tenant, "sync_amazon_record")
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error
+    assert_zoho_matches_book(connected)
+    asin_field = field(connected, "Products", "ASIN No")
+    products = connected.zoho_records("Products")
+    (record,) = [r for r in products if r[asin_field] == asin]
+    assert record["Product_Name"] == "Trail Bottle, renamed by the seller"
+    # It was written with its old title at a mid-run flush, then once more (an update).
+    assert (run.products_created, run.products_updated) == (len(products), 1)
+    # Written twice (old title, then new): 141 product records still fit in the floor's
+    # two calls, and never more than one extra call for the one changed record.
+    assert writes(run, "Products") <= math.ceil((len(products) + 1) / 100)
+    assert writes(run, "Products") <= math.ceil(len(products) / 100) + 1
+    assert not StagedRecord.objects.exists()
