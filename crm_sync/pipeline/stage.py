@@ -29,9 +29,9 @@ from crm_sync.pipeline.job import Counts, SyncJob
 from crm_sync.pipeline.lookups import without_lookups
 from crm_sync.pipeline.mapped import MappedOrder, map_order
 from crm_sync.pipeline.plan import Plan, StateLike
-from crm_sync.pipeline.stage_products import fingerprints, product_rows, row
+from crm_sync.pipeline.stage_products import links, product_rows, row
 from crm_sync.services.data_protection_settings import StagingProtection, staging_protection
-from crm_sync.zoho.modules import CONTACTS, SALES_ORDERS
+from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent
 
 TYPED_COLUMNS = [
@@ -69,9 +69,12 @@ def stage(
     staged = _as_staged(job, full, by_id, keyer)
     events: list[OrderEvent] = []
     counts = Counts(orders_fetched=fetched)
-    rows = product_rows(job, mapping.merge_products(m.products for m in staged))
+    products = mapping.merge_products(m.products for m in staged)
     described = [m for m in staged if m.order.amazon_order_id not in kept_out]
-    contacts, superseded = _contacts(job, described)
+    latest = mapping.latest_per_key((m.buyer_key, m.order) for m in described)
+    known = links(job, {PRODUCTS: [r.amazon_key for r in products], CONTACTS: list(latest)})
+    rows = product_rows(job, products, known[PRODUCTS])
+    contacts, superseded = _contacts(job, described, latest, known[CONTACTS])
     rows += contacts
     for m in staged:
         if not m.order.items:
@@ -183,11 +186,12 @@ def _buyer_data(
     return keyer, cleaned, removed, buyer_data
 
 
-def _contacts(job: SyncJob, described: list[MappedOrder]) -> tuple[list[dict], list[str]]:
-    """Contacts to stage, and buyer keys whose staged contact Zoho already holds."""
-    latest = mapping.latest_per_key((m.buyer_key, m.order) for m in described)
+def _contacts(
+    job: SyncJob, described: list[MappedOrder], latest: dict[str, Order], known: dict[str, str]
+) -> tuple[list[dict], list[str]]:
+    """Contacts to stage (``latest``: buyer key → the buyer's latest order; ``known``: the
+    fingerprints Zoho holds), and buyer keys whose staged contact Zoho already holds."""
     contact_of = {m.order.amazon_order_id: m.contact for m in described}
-    known = fingerprints(job, CONTACTS, list(latest))
     staged_from = dict(
         StagedRecord.objects.filter(
             run=job.run, module=CONTACTS, amazon_key__in=list(latest)

@@ -5,6 +5,10 @@ third of the rows staged)."""
 
 from __future__ import annotations
 
+from django.db import connections, router
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+
 from crm_sync.mapping import ZohoRecord
 from crm_sync.models import StagedRecord, ZohoLink
 from crm_sync.pipeline.job import SyncJob
@@ -13,11 +17,22 @@ from crm_sync.zoho.modules import PRODUCTS
 
 def fingerprints(job: SyncJob, module: str, keys: list[str]) -> dict[str, str]:
     """Amazon key → fingerprint of what Zoho holds."""
-    return dict(
-        ZohoLink.objects.filter(
-            tenant_id=job.tenant_id, module=module, amazon_key__in=keys
-        ).values_list("amazon_key", "fingerprint")
+    return links(job, {module: keys})[module]
+
+
+def links(job: SyncJob, keys: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Module → Amazon key → fingerprint of what Zoho holds, for ``keys`` (module → Amazon
+    keys), in one query."""
+    wanted = Q()
+    for module, some in keys.items():
+        wanted |= Q(module=module, amazon_key__in=some)
+    found: dict[str, dict[str, str]] = {module: {} for module in keys}
+    rows = ZohoLink.objects.filter(wanted, tenant_id=job.tenant_id).values_list(
+        "module", "amazon_key", "fingerprint"
     )
+    for module, key, fingerprint in rows:
+        found[module][key] = fingerprint
+    return found
 
 
 def row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -> dict:
@@ -33,14 +48,17 @@ def row(job: SyncJob, module: str, key: str, action: str, data: dict, **typed) -
     }
 
 
-def product_rows(job: SyncJob, records: list[ZohoRecord]) -> list[dict]:
+def product_rows(
+    job: SyncJob, records: list[ZohoRecord], known: dict[str, str] | None = None
+) -> list[dict]:
+    """The products to stage; ``known``: what ``fingerprints`` gives for them, if read."""
     keys = [r.amazon_key for r in records]
-    known = fingerprints(job, PRODUCTS, keys)
+    known = fingerprints(job, PRODUCTS, keys) if known is None else known
     staged = {
-        key: (action, fingerprint, data)
-        for key, action, fingerprint, data in StagedRecord.objects.filter(
+        key: (action, fingerprint, text)
+        for key, action, fingerprint, text in StagedRecord.objects.filter(
             run=job.run, module=PRODUCTS, amazon_key__in=keys
-        ).values_list("amazon_key", "action", "fingerprint", "data")
+        ).values_list("amazon_key", "action", "fingerprint", Cast("data", TextField()))
     }
     return [
         row(job, PRODUCTS, r.amazon_key, "upsert", r.data, fingerprint=r.fingerprint)
@@ -53,19 +71,20 @@ def product_rows(job: SyncJob, records: list[ZohoRecord]) -> list[dict]:
     ]
 
 
-def _staged_as(staged: tuple[str, str, dict] | None, record: ZohoRecord) -> bool:
+def _staged_as(staged: tuple[str, str, str] | None, record: ZohoRecord) -> bool:
     """Whether this run staged exactly ``record`` already (an earlier page sold the same
-    product at the same price): upserting it again would change nothing."""
+    product at the same price): the row holds the very text upserting it would store, so
+    doing it again would change nothing. Compared as stored text, not decoded (decoding
+    every staged product per page cost more than the upserts it saved); where the database
+    gives the document back in its own form (PostgreSQL's jsonb), nothing matches and the
+    product is upserted as before."""
     if staged is None:
         return False
-    action, fingerprint, data = staged
-    return action == "upsert" and fingerprint == record.fingerprint and _same(data, record.data)
+    action, fingerprint, text = staged
+    if action != "upsert" or fingerprint != record.fingerprint:
+        return False
+    stored = _DATA.get_db_prep_save(record.data, connections[router.db_for_write(StagedRecord)])
+    return type(stored) is str and stored == text
 
 
-def _same(staged: dict, data: dict) -> bool:
-    """Equal and stored alike: the same keys in the same order, values of the same type with
-    the same text (Decimal("9.9") and Decimal("9.90") are equal, but not written alike)."""
-    return list(staged) == list(data) and all(
-        type(value) is type(data[key]) and str(value) == str(data[key])
-        for key, value in staged.items()
-    )
+_DATA = StagedRecord._meta.get_field("data")

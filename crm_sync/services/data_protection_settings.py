@@ -45,9 +45,18 @@ class StagingProtection:
 
 
 def staging_protection(*, tenant_id: int) -> StagingProtection:
-    """The tenant's keyer and retention, from one read of its settings."""
-    found = data_protection_settings(tenant_id=tenant_id)
-    return StagingProtection(keyer=_keyer(found), retention_days=found.retention_days)
+    """The tenant's keyer and retention, from one read of its settings (three plain values,
+    no model instance; created first if missing)."""
+    columns = ("buyer_key_secret", "anonymous_contacts", "retention_days")
+    read = DataProtectionSettings.objects.filter(tenant_id=tenant_id).values_list(*columns)
+    found = read.first()
+    if found is None:
+        data_protection_settings(tenant_id=tenant_id)  # creates them
+        found = read.get()
+    secret, anonymous, retention_days = found
+    return StagingProtection(
+        keyer=BuyerKeyer(secret.reveal(), anonymous), retention_days=retention_days
+    )
 
 
 def _keyer(found: DataProtectionSettings) -> BuyerKeyer:
