@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -244,9 +244,12 @@ def fetch_items_concurrently(
     *,
     max_workers: int,
     thread_name: str,
+    pool: ThreadPoolExecutor | None = None,
 ) -> dict[str, tuple[OrderItem, ...]]:
     """Items of several orders, ``max_workers`` calls in flight (the client's pacer keeps
-    them within Amazon's quota). The first error stops the batch and is raised."""
+    them within Amazon's quota). The first error stops the batch and is raised. ``pool``
+    (the client's, at least ``max_workers`` threads) saves starting and joining threads
+    for every page; without it the batch has a pool of its own."""
     wanted = list(dict.fromkeys(amazon_order_ids))
     workers = max(1, min(max_workers, len(wanted)))
     if workers == 1:
@@ -266,12 +269,18 @@ def fetch_items_concurrently(
                 stop.set()
                 raise
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
+    own = pool is None
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name)
+    futures = []
     try:
         futures = [pool.submit(walk, wanted[n::workers]) for n in range(workers)]
         for future in as_completed(futures):
             future.result()
     finally:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            wait(futures)  # no walk of this batch goes on after it returned or raised
     return {oid: results[oid] for oid in wanted}

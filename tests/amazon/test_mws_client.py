@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -679,3 +680,30 @@ def test_invalid_marketplace_parameter_names_the_marketplace_field(scripted_mws)
     with pytest.raises(AmazonCredentialError) as info:
         list(client.iter_order_pages(created_after=LONG_AGO))
     assert info.value.field == "marketplace_id_2"
+
+
+def test_item_batches_reuse_the_clients_threads_and_an_error_stops_only_its_batch(
+    mws_settings, amazon_standin, amazon_seller
+):
+    """Each listing page's items are one batch: the client's worker threads serve every
+    batch (not started and joined per page); a batch that fails raises with none of its walks
+    still running; the next batch works; close() ends the threads."""
+
+    def item_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("mws-items")}
+
+    before = item_threads()
+    client = client_for(amazon_standin, amazon_seller)
+    ids = [o.amazon_order_id for o in seller_orders(amazon_standin, amazon_seller)][:24]
+    first = client.list_order_items_many(ids[:12], max_workers=4)
+    threads = item_threads() - before
+    assert sorted(first) == sorted(ids[:12]) and 1 <= len(threads) <= 4
+    with pytest.raises((AmazonRequestError, AmazonServiceError)):
+        client.list_order_items_many([*ids[12:16], "999-0000000-0000000"], max_workers=4)
+    calls = client.stats.calls["ListOrderItems"]
+    time.sleep(0.2)
+    assert client.stats.calls["ListOrderItems"] == calls  # nothing of that batch goes on
+    second = client.list_order_items_many(ids[12:], max_workers=4)
+    assert sorted(second) == sorted(ids[12:]) and item_threads() - before == threads
+    client.close()
+    assert not item_threads() - before

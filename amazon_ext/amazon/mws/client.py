@@ -8,7 +8,9 @@ Behaviour follows ../shared/specs/amazon-apis.md §1–§3 and §7.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from amazon_ext.amazon.base import (
@@ -70,11 +72,18 @@ class MwsClient:
             app_name=app_name,
         )
         self._call = self._transport.call
+        self._items_pool: ThreadPoolExecutor | None = None  # made by the first concurrent batch
+        self._pool_workers = 0
+        self._pool_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<MwsClient seller={self.seller_id} marketplaces={','.join(self.marketplace_ids)}>"
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._items_pool = self._items_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         self._transport.close()
 
     def __enter__(self) -> MwsClient:
@@ -173,13 +182,26 @@ class MwsClient:
         self, amazon_order_ids: Sequence[str], *, max_workers: int = 4
     ) -> dict[str, tuple[OrderItem, ...]]:
         """Items of several orders, ``max_workers`` calls in flight, all paced by one bucket.
-        The first error stops the batch and is raised."""
+        The first error stops the batch and is raised. The worker threads are the client's,
+        kept from page to page (a run fetches ~100 pages) until :meth:`close`."""
         return fetch_items_concurrently(
             self.list_order_items,
             amazon_order_ids,
             max_workers=max_workers,
             thread_name="mws-items",
+            pool=self._pool_for(max_workers),
         )
+
+    def _pool_for(self, workers: int) -> ThreadPoolExecutor | None:
+        """The client's item threads (``workers`` of them, made once); None for a batch
+        that wants more threads than the first one did (it then gets a pool of its own)."""
+        if workers < 2:
+            return None
+        with self._pool_lock:
+            if self._items_pool is None:
+                self._items_pool = ThreadPoolExecutor(workers, thread_name_prefix="mws-items")
+                self._pool_workers = workers
+            return self._items_pool if workers <= self._pool_workers else None
 
     # ---- service status and credentials ------------------------------------------------
 
