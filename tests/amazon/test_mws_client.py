@@ -707,3 +707,24 @@ def test_item_batches_reuse_the_clients_threads_and_an_error_stops_only_its_batc
     assert sorted(second) == sorted(ids[12:]) and item_threads() - before == threads
     client.close()
     assert not item_threads() - before
+
+
+def test_an_unclosed_client_leaves_no_item_threads_once_dropped(
+    mws_settings, amazon_standin, amazon_seller
+):
+    """The sync job drops its client without close(): the pool goes with the client."""
+
+    def item_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("mws-items")}
+
+    before = item_threads()
+    client = client_for(amazon_standin, amazon_seller)
+    ids = [o.amazon_order_id for o in seller_orders(amazon_standin, amazon_seller)][:12]
+    client.list_order_items_many(ids, max_workers=4)
+    assert item_threads() - before
+    del client
+    for _ in range(100):
+        if not item_threads() - before:
+            break
+        time.sleep(0.02)
+    assert not item_threads() - before
