@@ -30,23 +30,10 @@ from crm_sync.pipeline.lookups import without_lookups
 from crm_sync.pipeline.mapped import MappedOrder, map_order
 from crm_sync.pipeline.plan import Plan, StateLike
 from crm_sync.pipeline.stage_products import links, product_rows, row
+from crm_sync.pipeline.staged import TYPED_COLUMNS
 from crm_sync.services.data_protection_settings import StagingProtection, staging_protection
 from crm_sync.zoho.modules import CONTACTS, PRODUCTS, SALES_ORDERS
 from history.models import OrderEvent
-
-TYPED_COLUMNS = [
-    "order_status",
-    "previous_status",
-    "amazon_last_update",
-    "purchase_date",
-    "marketplace_id",
-    "complete",
-    "buyer_key",
-    "zoho_id",
-    "product_keys",
-    "currency",
-    "order_total",
-]
 
 
 def stage(

@@ -23,12 +23,9 @@ from django.db.models.functions import Cast
 from crm_sync.decimal_json import TAG
 from crm_sync.models import StagedRecord
 
-COLUMNS = (
-    "id",
-    "module",
-    "amazon_key",
-    "action",
-    "fingerprint",
+# The staged row's columns besides its key, action, fingerprint and data: what staging
+# fills in (pipeline.stage) and what the writer reads back.
+TYPED_COLUMNS = (
     "order_status",
     "previous_status",
     "amazon_last_update",
@@ -41,6 +38,7 @@ COLUMNS = (
     "currency",
     "order_total",
 )
+COLUMNS = ("id", "module", "amazon_key", "action", "fingerprint", *TYPED_COLUMNS)
 
 
 @dataclass(slots=True, eq=False)
