@@ -65,6 +65,13 @@ class _Calls:
         }
         return _added(self.earlier, current)
 
+    def close(self) -> None:
+        """The run's sockets and the Amazon client's item threads go with the run, not at
+        the next garbage collection; the counts stay readable."""
+        for client in (self.amazon, self.zoho):
+            if client is not None:
+                client.close()
+
 
 def _added(base: dict, current: dict) -> dict:
     total = dict(base)
@@ -171,3 +178,5 @@ def execute_run(*, run: SyncRun, executor: str, final_attempt: bool = True) -> S
             else "The product's Redis"
         )
         return failed(f"{who} error: {exc}.")
+    finally:
+        calls.close()
