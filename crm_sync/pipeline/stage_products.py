@@ -5,6 +5,8 @@ third of the rows staged)."""
 
 from __future__ import annotations
 
+import json
+
 from django.db import connections, router
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
@@ -74,17 +76,19 @@ def product_rows(
 def _staged_as(staged: tuple[str, str, str] | None, record: ZohoRecord) -> bool:
     """Whether this run staged exactly ``record`` already (an earlier page sold the same
     product at the same price): the row holds the very text upserting it would store, so
-    doing it again would change nothing. Compared as stored text, not decoded (decoding
-    every staged product per page cost more than the upserts it saved); where the database
-    gives the document back in its own form (PostgreSQL's jsonb), nothing matches and the
-    product is upserted as before."""
+    doing it again would change nothing. Compared as stored text where the database keeps
+    the text (SQLite; decoding every staged product per page cost more than the upserts it
+    saved); where it gives the document back in its own form (PostgreSQL's jsonb: its own
+    key order and spacing), as documents."""
     if staged is None:
         return False
     action, fingerprint, text = staged
     if action != "upsert" or fingerprint != record.fingerprint:
         return False
     stored = _DATA.get_db_prep_save(record.data, connections[router.db_for_write(StagedRecord)])
-    return type(stored) is str and stored == text
+    if type(stored) is str:
+        return stored == text
+    return json.loads(text) == json.loads(json.dumps(record.data, cls=_DATA.encoder))
 
 
 _DATA = StagedRecord._meta.get_field("data")
