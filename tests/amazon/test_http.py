@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Callable
 
@@ -17,36 +16,17 @@ from amazon_ext.amazon.http import NoAnswerError
 from amazon_ext.amazon.mws.client import MwsClient
 from amazon_ext.amazon.pacing import LocalQuotaPacer, PacingPolicy
 from tests.fixtures.amazon import make_amazon_seller
+from tests.fixtures.loopback import LoopbackServer
 
 
-class RawServer:
+class RawServer(LoopbackServer):
     """A one-behaviour TCP server: ``behave(conn)`` writes whatever bytes it likes."""
 
     def __init__(self, behave: Callable[[socket.socket], None]) -> None:
         self._behave = behave
-        self._sock = socket.socket()
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(5)
             try:
@@ -54,11 +34,6 @@ class RawServer:
                 self._behave(conn)
             except OSError:
                 pass  # the client hung up: that is what several tests want
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(2)
 
 
 def _read_request(conn: socket.socket) -> None:

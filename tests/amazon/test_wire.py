@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from amazon_ext.amazon import http
 from amazon_ext.amazon.errors import AmazonResponseError
 from amazon_ext.amazon.http import NoAnswerError
+from tests.fixtures.loopback import LoopbackServer
 
 Handler = Callable[[socket.socket, "Requests"], None]
 
@@ -57,35 +58,18 @@ class Requests:
         return request
 
 
-class Server:
+class Server(LoopbackServer):
     """A loopback server whose ``handle(conn, requests)`` serves one connection."""
 
     def __init__(self, handle: Handler, tls: ssl.SSLContext | None = None) -> None:
         self._handle = handle
         self._tls = tls
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        port = self._sock.getsockname()[1]
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-        self.connections = 0
+        self.scheme = "https" if tls else "http"
         self.requests: list[bytes] = []
         self.closed_by_client = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self._sock.settimeout(0.1)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
+    def serve(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(5)
             if self._tls is not None:
@@ -95,11 +79,6 @@ class Server:
             pass
         finally:
             conn.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._sock.close()
-        self._thread.join(2)
 
 
 @pytest.fixture
