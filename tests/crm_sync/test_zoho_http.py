@@ -106,18 +106,15 @@ def test_a_pooled_call_sends_what_requests_sends(method, path, params, body):
     assert ours.json() == theirs.json() == {"data": []}
 
 
+def get(session: requests.Session, url: str):
+    """A plain GET through the Zoho client's HTTP call."""
+    return http.request(session, "GET", url, params=None, json_body=None, headers={}, timeout=5)
+
+
 def test_calls_share_one_kept_alive_connection():
     with _server() as (base, seen), requests.Session() as session:
         for _ in range(3):
-            answer = http.request(
-                session,
-                "GET",
-                base + "/crm/v8/org",
-                params=None,
-                json_body=None,
-                headers={},
-                timeout=5,
-            )
+            answer = get(session, base + "/crm/v8/org")
             assert answer.status_code == 200
     assert len(seen) == 3
     assert len({entry["connection"] for entry in seen}) == 1
@@ -125,18 +122,14 @@ def test_calls_share_one_kept_alive_connection():
 
 def test_a_body_that_is_not_json_reads_as_none():
     with _server() as (base, _), requests.Session() as session:
-        answer = http.request(
-            session, "GET", base + "/text", params=None, json_body=None, headers={}, timeout=5
-        )
+        answer = get(session, base + "/text")
     assert answer.content == b"not json"
     assert response_json(answer) is None
 
 
 def test_a_redirect_is_followed_the_requests_way():
     with _server() as (base, seen), requests.Session() as session:
-        answer = http.request(
-            session, "GET", base + "/moved", params=None, json_body=None, headers={}, timeout=5
-        )
+        answer = get(session, base + "/moved")
     assert isinstance(answer, requests.Response)
     assert answer.status_code == 200
     assert [entry["line"].split()[1] for entry in seen] == [
@@ -151,15 +144,7 @@ def test_a_proxy_in_the_environment_goes_the_requests_way(monkeypatch):
         monkeypatch.setenv("HTTP_PROXY", proxy)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        answer = http.request(
-            session,
-            "GET",
-            "http://www.zohoapis.invalid/crm/v8/org",
-            params=None,
-            json_body=None,
-            headers={},
-            timeout=5,
-        )
+        answer = get(session, "http://www.zohoapis.invalid/crm/v8/org")
     assert isinstance(answer, requests.Response)
     assert answer.status_code == 200
     # The proxy (our loopback recorder) was asked for the absolute URL.
@@ -170,12 +155,4 @@ def test_no_answer_is_a_requests_error():
     with _server() as (base, _):
         pass  # the port is closed again
     with requests.Session() as session, pytest.raises(requests.ConnectionError):
-        http.request(
-            session,
-            "GET",
-            base + "/crm/v8/org",
-            params=None,
-            json_body=None,
-            headers={},
-            timeout=5,
-        )
+        get(session, base + "/crm/v8/org")
